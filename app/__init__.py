@@ -1,0 +1,116 @@
+"""Lotsen, the municipality's service desk: the application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+
+from app.config import PROJECT_ROOT, ConfigError, instance_path_from, load_config
+from app.core.db import db
+from app.core.extensions import babel, csrf, limiter, login_manager, migrate
+from app.core.i18n import LANGUAGES, current_language, select_locale
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(config_override: Mapping[str, Any] | None = None) -> Flask:
+    """Build a configured Lotsen application.
+
+    ``config_override`` wins over the environment; ``LOTSEN_INSTANCE_PATH`` in it moves the instance folder.
+    Raises ``ConfigError`` with a readable message when the configuration is unusable.
+    """
+    overrides = dict(config_override or {})
+    instance_path = instance_path_from(os.environ, overrides.pop("LOTSEN_INSTANCE_PATH", None))
+    instance_path.mkdir(parents=True, exist_ok=True)
+
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    file_config = Flask.config_class(str(instance_path))
+    file_config.from_pyfile("config.py", silent=True)
+    app.config.update(load_config(instance_path, os.environ, file_config, overrides))
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_error_pages(app)
+    _register_template_helpers(app)
+    _register_cli(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see that page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.auth import bp as auth_bp
+    from app.selfservice import bp as selfservice_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(selfservice_bp)
+
+
+def _register_error_pages(app: Flask) -> None:
+    messages = {
+        400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
+        403: (_l("Access denied"), _l("You do not have permission to see this page. If you think you should, "
+                                      "contact the service centre.")),
+        404: (_l("Page not found"), _l("The page does not exist or has been moved.")),
+        405: (_l("Not allowed"), _l("That action is not possible on this page.")),
+        413: (_l("Too large"), _l("What you sent is larger than Lotsen accepts.")),
+        429: (_l("Too many attempts"), _l("Too many attempts in a short time. Wait a minute and try again.")),
+        500: (_l("Something went wrong"), _l("An unexpected error occurred. Nothing you entered was saved "
+                                              "half-way; please try again in a moment.")),
+    }
+
+    def render_error(code: int, message: Any = None):
+        title, default_message = messages[code]
+        return render_template("errors/error.html", code=code, title=title,
+                               message=message or default_message), code
+
+    for code in messages:
+        app.register_error_handler(code, lambda exc, code=code: render_error(code))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return render_error(400, _l("The form had expired or came from another page. Go back, reload the "
+                                    "page and send it again."))
+
+    @app.errorhandler(500)
+    def server_error(exc: Exception):
+        db.session.rollback()
+        return render_error(500)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    @app.context_processor
+    def layout_values() -> dict[str, Any]:
+        return {"languages": LANGUAGES, "current_language": current_language()}
+
+
+def _register_cli(app: Flask) -> None:
+    from app.auth.cli import users_cli
+    from app.demo import demo_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,212 @@
+"""Configuration: defaults, an optional instance ``config.py`` and ``LOTSEN_*`` environment variables.
+
+Every setting is declared once in ``SETTINGS`` (name, default, parser, description); the README's table
+mirrors it. ``load_config`` validates everything at start-up and raises ``ConfigError`` with a message
+that names the variable, so a bad deployment fails at once and says why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "production", "testing")
+LOCALES = ("sv", "en")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message names it."""
+
+
+def _parse_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _parse_positive_float(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise ValueError("must be greater than zero")
+    return number
+
+
+def _parse_group_roles(value: str) -> dict[str, list[str]]:
+    mapping = json.loads(value) if value.strip() else {}
+    if not isinstance(mapping, dict):
+        raise ValueError('expected a JSON object {"group DN": ["role" or "role:function", ...]}')
+    result: dict[str, list[str]] = {}
+    for group_dn, roles in mapping.items():
+        role_list = [roles] if isinstance(roles, str) else roles
+        if not isinstance(role_list, list) or not all(isinstance(r, str) for r in role_list):
+            raise ValueError(f"roles for {group_dn!r} must be a string or a list of strings")
+        result[group_dn.strip().lower()] = role_list
+    return result
+
+
+def _parse_choice(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    description: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("LOTSEN_ENV", "development", _parse_choice(ENVIRONMENTS),
+            "development, production or testing; production requires LOTSEN_SECRET_KEY"),
+    Setting("LOTSEN_SECRET_KEY", None, str,
+            "signs sessions and CSRF tokens; generated into the instance folder outside production"),
+    Setting("LOTSEN_DATABASE_URL", None, str,
+            "SQLAlchemy URL; default SQLite at <instance>/lotsen.db "
+            "(production: postgresql+psycopg://user@host/db)"),
+    Setting("LOTSEN_DEFAULT_LOCALE", "sv", _parse_choice(LOCALES), "language before a user picks one"),
+    Setting("LOTSEN_LDAP_URI", "", str, "ldap:// or ldaps:// URI of the directory; empty turns LDAP off"),
+    Setting("LOTSEN_LDAP_START_TLS", False, _parse_bool, "upgrade ldap:// connections with StartTLS"),
+    Setting("LOTSEN_LDAP_BIND_DN", "", str, "service account that searches the directory"),
+    Setting("LOTSEN_LDAP_BIND_PASSWORD", "", str, "password of the service account"),
+    Setting("LOTSEN_LDAP_USER_BASE_DN", "", str, "where users are searched"),
+    Setting("LOTSEN_LDAP_USER_FILTER", "(uid={username})", str,
+            "user search filter; {username} is escaped. Active Directory: (sAMAccountName={username})"),
+    Setting("LOTSEN_LDAP_GROUP_BASE_DN", "", str,
+            "where groups are searched by member; empty: use the user's memberOf attribute only"),
+    Setting("LOTSEN_LDAP_GROUP_FILTER", "(&(objectClass=groupOfNames)(member={user_dn}))", str,
+            "group search filter; {user_dn} is escaped"),
+    Setting("LOTSEN_LDAP_GROUP_ROLES", {}, _parse_group_roles,
+            'JSON: group DN -> roles, e.g. {"cn=lotsen-hr,ou=groups,dc=kommun,dc=se": ["specialist:hr"]}'),
+    Setting("LOTSEN_LDAP_ATTR_NAME", "displayName,cn", str, "attributes for the display name, first found wins"),
+    Setting("LOTSEN_LDAP_ATTR_EMAIL", "mail", str, "attributes for the e-mail address"),
+    Setting("LOTSEN_LDAP_ATTR_DEPARTMENT", "department,ou", str, "attributes for the department (förvaltning)"),
+    Setting("LOTSEN_LDAP_ATTR_TITLE", "title", str, "attributes for the job title"),
+    Setting("LOTSEN_LDAP_TIMEOUT", 5.0, _parse_positive_float,
+            "seconds before an unreachable directory counts as down"),
+    Setting("LOTSEN_LOGIN_RATE_LIMIT", "5 per minute;20 per hour", str,
+            "failed log-ins allowed per user name and per address before log-in is refused for a while"),
+    Setting("LOTSEN_RATELIMIT_STORAGE_URI", "memory://", str,
+            "where rate-limit counters live; several hosts share one, e.g. redis://host:6379"),
+    Setting("LOTSEN_RATELIMIT_ENABLED", True, _parse_bool, "turn rate limiting off (tests only)"),
+    Setting("LOTSEN_SESSION_COOKIE_SECURE", None, _parse_bool,
+            "send cookies over HTTPS only; default true in production"),
+)
+
+
+def _secret_key_from_instance(instance_path: Path) -> str:
+    """A per-instance key for development, kept so sessions survive a restart."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip()
+    key = secrets.token_hex(32)
+    key_file.write_text(key, encoding="utf-8")
+    key_file.chmod(0o600)
+    return key
+
+
+def _check_database_url(value: str) -> None:
+    try:
+        make_url(value).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise ConfigError(
+            f"LOTSEN_DATABASE_URL is not a usable database URL ({exc}). "
+            "Examples: sqlite:////srv/lotsen/lotsen.db or postgresql+psycopg://lotsen@db.example/lotsen"
+        ) from exc
+
+
+def load_config(
+    instance_path: Path, environ: Mapping[str, str], file_values: Mapping[str, Any], overrides: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Build the validated configuration.
+
+    Precedence, lowest first: defaults, the instance ``config.py``, environment variables, ``overrides``
+    (the factory's argument, used by tests).
+    """
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        value = setting.default
+        if setting.name in file_values:
+            value = file_values[setting.name]
+        if setting.name in environ:
+            try:
+                value = setting.parse(environ[setting.name])
+            except (ValueError, json.JSONDecodeError) as exc:
+                raise ConfigError(f"{setting.name}: {exc}") from exc
+        if setting.name in overrides:
+            value = overrides[setting.name]
+        values[setting.name] = value
+
+    env = values["LOTSEN_ENV"]
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"LOTSEN_ENV: expected one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    is_production = env == "production"
+
+    secret_key = values["LOTSEN_SECRET_KEY"]
+    if not secret_key:
+        if is_production:
+            raise ConfigError(
+                "LOTSEN_SECRET_KEY must be set in production (a long random string, for example from "
+                "`python3 -c 'import secrets; print(secrets.token_hex(32))'`)."
+            )
+        secret_key = _secret_key_from_instance(instance_path)
+    elif is_production and len(secret_key) < 32:
+        raise ConfigError("LOTSEN_SECRET_KEY is too short for production: use at least 32 characters.")
+
+    database_url = values["LOTSEN_DATABASE_URL"] or f"sqlite:///{instance_path / 'lotsen.db'}"
+    _check_database_url(database_url)
+
+    if values["LOTSEN_LDAP_URI"] and not values["LOTSEN_LDAP_USER_BASE_DN"]:
+        raise ConfigError("LOTSEN_LDAP_USER_BASE_DN must be set when LOTSEN_LDAP_URI is set.")
+    if "{username}" not in values["LOTSEN_LDAP_USER_FILTER"]:
+        raise ConfigError("LOTSEN_LDAP_USER_FILTER must contain {username}.")
+
+    cookie_secure = values["LOTSEN_SESSION_COOKIE_SECURE"]
+    if cookie_secure is None:
+        cookie_secure = is_production
+
+    values.update(
+        SECRET_KEY=secret_key,
+        SQLALCHEMY_DATABASE_URI=database_url,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        TESTING=env == "testing",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=cookie_secure,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=cookie_secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        RATELIMIT_STORAGE_URI=values["LOTSEN_RATELIMIT_STORAGE_URI"],
+        RATELIMIT_ENABLED=values["LOTSEN_RATELIMIT_ENABLED"],
+        RATELIMIT_HEADERS_ENABLED=True,
+        BABEL_DEFAULT_LOCALE=values["LOTSEN_DEFAULT_LOCALE"],
+        BABEL_DEFAULT_TIMEZONE="Europe/Stockholm",
+        MAX_CONTENT_LENGTH=50 * 1024 * 1024,
+    )
+    for key, value in overrides.items():
+        if not key.startswith("LOTSEN_"):
+            values[key] = value
+    return values
+
+
+def instance_path_from(environ: Mapping[str, str], override: str | os.PathLike | None = None) -> Path:
+    """The instance folder: the override, else ``LOTSEN_INSTANCE_PATH``, else ``./instance``."""
+    raw = override or environ.get("LOTSEN_INSTANCE_PATH") or PROJECT_ROOT / "instance"
+    return Path(raw).expanduser().resolve()

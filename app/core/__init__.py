@@ -1,0 +1,1 @@
+"""What every feature stands on: database, extensions, permissions, i18n helpers."""

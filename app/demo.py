@@ -1,0 +1,54 @@
+"""``flask --app wsgi demo load``: demo users for every role (password ``demo``) and the support functions."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.auth import services as auth_services
+from app.core.db import db
+
+demo_cli = AppGroup("demo", help="Demo data for trying Lotsen out.")
+
+DEMO_PASSWORD = "demo"  # noqa: S105 (documented demo accounts, refused in production)
+
+# username, display name, department, title, roles
+DEMO_USERS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
+    ("erik.anstalld", "Erik Anställd", "Utbildningsförvaltningen", "Lärare", ()),
+    ("anna.chef", "Anna Chef", "Vård- och omsorgsförvaltningen", "Enhetschef", ("manager",)),
+    ("hanna.hr", "Hanna HR", "Kommunledningsförvaltningen", "HR-specialist", ("specialist:hr",)),
+    ("lars.lon", "Lars Lön", "Kommunledningsförvaltningen", "Löneadministratör", ("specialist:payroll",)),
+    ("ivar.it", "Ivar IT", "Kommunledningsförvaltningen", "IT-tekniker", ("specialist:it",)),
+    ("sara.service", "Sara Service", "Kommunledningsförvaltningen", "Servicehandläggare",
+     ("specialist:servicecenter",)),
+    ("lena.lokal", "Lena Lokal", "Tekniska förvaltningen", "Lokalsamordnare", ("specialist:facilities",)),
+    ("ingrid.inkop", "Ingrid Inköp", "Kommunledningsförvaltningen", "Upphandlare", ("specialist:procurement",)),
+    ("rita.redaktor", "Rita Redaktör", "Kommunledningsförvaltningen", "Kommunikatör",
+     ("editor:hr", "editor:payroll", "editor:it")),
+    ("admin", "Administratör", "Kommunledningsförvaltningen", "Systemförvaltare", ("admin",)),
+)
+
+
+def load_demo_data() -> list[str]:
+    """Create what is missing of the demo data and return the names of the users created (idempotent)."""
+    auth_services.ensure_support_functions()
+    created = []
+    for username, name, department, title, roles in DEMO_USERS:
+        user = auth_services.get_user(username)
+        if user is None:
+            auth_services.create_local_user(username, DEMO_PASSWORD, name, f"{username}@lotsen.example",
+                                            roles, department=department, title=title)
+            created.append(username)
+    return created
+
+
+@demo_cli.command("load")
+@click.option("--allow-production", is_flag=True, help="Load demo accounts even when LOTSEN_ENV=production.")
+def load(allow_production: bool) -> None:
+    """Load demo users (password 'demo') and support functions; safe to run again."""
+    if current_app.config["LOTSEN_ENV"] == "production" and not allow_production:
+        raise click.ClickException("refusing to create demo accounts in production (see --allow-production)")
+    created = load_demo_data()
+    db.session.commit()
+    click.echo(f"demo data loaded: {len(created)} new users" + (f" ({', '.join(created)})" if created else ""))

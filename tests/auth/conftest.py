@@ -1,0 +1,102 @@
+"""A real throwaway OpenLDAP server (slapd, through python-ldap's slapdtest) with people and groups."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+
+import pytest
+from slapdtest import SlapdObject
+
+SUFFIX = "dc=kommun,dc=example"
+PEOPLE = f"ou=people,{SUFFIX}"
+GROUPS = f"ou=groups,{SUFFIX}"
+SERVICE_DN = f"uid=lotsen-svc,ou=system,{SUFFIX}"
+SERVICE_PASSWORD = "tjanstekonto-123"
+HR_GROUP = f"cn=lotsen-hr,{GROUPS}"
+MANAGER_GROUP = f"cn=lotsen-chefer,{GROUPS}"
+ADMIN_GROUP = f"cn=lotsen-admin,{GROUPS}"
+
+
+def person(uid: str, name: str, department: str, title: str, password: str) -> str:
+    given, _, family = name.partition(" ")
+    return f"""dn: uid={uid},{PEOPLE}
+objectClass: inetOrgPerson
+uid: {uid}
+cn: {name}
+givenName: {given}
+sn: {family}
+displayName: {name}
+mail: {uid}@kommun.example
+ou: {department}
+title: {title}
+userPassword: {password}
+"""
+
+
+def group(dn: str, *members: str) -> str:
+    cn = dn.split(",")[0].split("=")[1]
+    lines = [f"dn: {dn}", "objectClass: groupOfNames", f"cn: {cn}"]
+    lines += [f"member: uid={m},{PEOPLE}" for m in members]
+    return "\n".join(lines) + "\n"
+
+
+DIRECTORY_LDIF = "\n".join([
+    f"dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\ndc: kommun\no: Exempelkommun\n",
+    f"dn: {PEOPLE}\nobjectClass: organizationalUnit\nou: people\n",
+    f"dn: {GROUPS}\nobjectClass: organizationalUnit\nou: groups\n",
+    f"dn: ou=system,{SUFFIX}\nobjectClass: organizationalUnit\nou: system\n",
+    f"dn: {SERVICE_DN}\nobjectClass: account\nobjectClass: simpleSecurityObject\nuid: lotsen-svc\n"
+    f"userPassword: {SERVICE_PASSWORD}\n",
+    person("karin.larare", "Karin Lärare", "Utbildningsförvaltningen", "Lärare", "karins-losen-1"),
+    person("hugo.hr", "Hugo Hansson", "Kommunledningsförvaltningen", "HR-konsult", "hugos-losen-1"),
+    person("maja.chef", "Maja Chef", "Vård- och omsorgsförvaltningen", "Enhetschef", "majas-losen-1"),
+    person("star", "Stjärn Användare", "Tekniska förvaltningen", "Tekniker", "stars-losen-1"),
+    group(HR_GROUP, "hugo.hr"),
+    group(MANAGER_GROUP, "maja.chef", "hugo.hr"),
+    group(ADMIN_GROUP, "nobody"),
+])
+
+
+class LotsenSlapd(SlapdObject):
+    suffix = SUFFIX
+    openldap_schema_files = ("core.ldif", "cosine.ldif", "inetorgperson.ldif")
+    slapd_loglevel = "none"
+    # the LDAPI socket path must stay short (about 108 characters)
+    TMPDIR = tempfile.mkdtemp(prefix="lotsen-ldap-", dir="/tmp")
+
+
+@pytest.fixture(scope="session")
+def slapd():
+    """A running slapd with the directory above; stopped and removed at the end of the session."""
+    server = LotsenSlapd()
+    server.start()
+    try:
+        server.ldapadd(DIRECTORY_LDIF)
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(LotsenSlapd.TMPDIR, ignore_errors=True)
+
+
+def ldap_config(server) -> dict:
+    return {
+        "LOTSEN_LDAP_URI": server.ldap_uri,
+        "LOTSEN_LDAP_BIND_DN": SERVICE_DN,
+        "LOTSEN_LDAP_BIND_PASSWORD": SERVICE_PASSWORD,
+        "LOTSEN_LDAP_USER_BASE_DN": PEOPLE,
+        "LOTSEN_LDAP_GROUP_BASE_DN": GROUPS,
+        "LOTSEN_LDAP_GROUP_ROLES": {
+            HR_GROUP.lower(): ["specialist:hr", "editor:hr"],
+            MANAGER_GROUP.lower(): ["manager"],
+        },
+        "LOTSEN_LDAP_TIMEOUT": 2.0,
+    }
+
+
+@pytest.fixture
+def ldap_app(make_app, slapd):
+    """An app that logs in against the throwaway directory, with an app context pushed."""
+    application = make_app(**ldap_config(slapd))
+    with make_app(**ldap_config(slapd)).app_context():  # a twin, so requests get contexts of their own
+        yield application

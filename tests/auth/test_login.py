@@ -1,0 +1,132 @@
+import re
+
+import pytest
+
+from app.core.db import db
+from app.core.extensions import limiter
+from tests.conftest import DEFAULT_PASSWORD
+
+
+def test_login_page_has_labelled_fields(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert '<label for="username">Användarnamn</label>' in html
+    assert '<label for="password">Lösenord</label>' in html
+    assert 'autocomplete="current-password"' in html
+
+
+def test_start_page_requires_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_local_login_and_logout(client, create_user, auth):
+    create_user("karin", display_name="Karin Karlsson")
+    response = auth.login("karin")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert "Hej Karin!" in client.get("/").get_data(as_text=True)
+
+    response = auth.logout()
+    assert response.headers["Location"] == "/login"
+    assert client.get("/").status_code == 302
+
+
+def test_user_name_is_case_insensitive_and_trimmed(create_user, auth):
+    create_user("karin")
+    assert auth.login("  Karin ").status_code == 302
+
+
+def test_last_login_is_recorded(app, create_user, auth):
+    user = create_user("karin")
+    assert user.last_login_at is None
+    auth.login("karin")
+    db.session.refresh(user)
+    assert user.last_login_at is not None
+
+
+def test_wrong_password_and_unknown_user_look_the_same(client, create_user, auth):
+    create_user("karin")
+    wrong = auth.login("karin", "fel-losenord")
+    unknown = auth.login("finns.inte", "fel-losenord")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "Fel användarnamn eller lösenord." in wrong.get_data(as_text=True)
+
+    def without_token(html: str) -> str:
+        return re.sub(r'value="[^"]*"', "", html)
+
+    assert without_token(wrong.get_data(as_text=True)).replace("karin", "X") == without_token(
+        unknown.get_data(as_text=True)).replace("finns.inte", "X")
+
+
+def test_inactive_user_cannot_log_in(app, create_user, auth):
+    user = create_user("karin")
+    user.is_active = False
+    db.session.commit()
+    assert auth.login("karin").status_code == 401
+
+
+def test_empty_fields_get_messages_and_keep_the_user_name(client):
+    response = client.post("/login", data={"username": "karin", "password": ""})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Fyll i ditt lösenord." in html
+    assert 'value="karin"' in html
+    assert 'aria-invalid="true"' in html
+
+
+def test_next_parameter_is_followed_only_within_the_site(client, create_user, auth):
+    create_user("karin")
+    assert auth.login("karin", next="/admin/users").headers["Location"] == "/admin/users"
+    auth.logout()
+    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        assert auth.login("karin", next=evil).headers["Location"] == "/"
+        auth.logout()
+
+
+def test_session_cookie_is_http_only_and_lax(client, create_user, auth):
+    create_user("karin")
+    response = auth.login("karin")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+@pytest.fixture
+def limited_client(make_app, create_user):
+    app = make_app(LOTSEN_RATELIMIT_ENABLED=True, LOTSEN_LOGIN_RATE_LIMIT="3 per minute")
+    limiter.reset()
+    create_user("karin")
+    return app.test_client()
+
+
+def _login(client, username, password):
+    return client.post("/login", data={"username": username, "password": password})
+
+
+def test_repeated_failed_logins_are_refused_for_a_while(limited_client):
+    for _ in range(3):
+        assert _login(limited_client, "karin", "fel").status_code == 401
+    response = _login(limited_client, "karin", DEFAULT_PASSWORD)
+    assert response.status_code == 429
+    assert "För många försök" in response.get_data(as_text=True)
+    assert "Retry-After" in response.headers
+
+
+def test_rate_limit_treats_unknown_user_names_the_same(limited_client):
+    for _ in range(3):
+        assert _login(limited_client, "finns.inte", "fel").status_code == 401
+    assert _login(limited_client, "finns.inte", "fel").status_code == 429
+
+
+def test_successful_logins_do_not_count(limited_client):
+    for _ in range(5):
+        assert _login(limited_client, "karin", DEFAULT_PASSWORD).status_code == 302
+        limited_client.post("/logout")
+
+
+def test_rate_limit_is_per_user_name_and_per_address(limited_client):
+    for name in ("a1", "a2", "a3"):
+        _login(limited_client, name, "fel")
+    # a fourth name from the same address is refused: the per-address limit applies too
+    assert _login(limited_client, "a4", "fel").status_code == 429
