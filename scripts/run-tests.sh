@@ -11,9 +11,12 @@ env -u LOTSEN_TEST_DATABASE_URL -u LOTSEN_DATABASE_URL "$py" -m pytest "$@"
 
 pg_url="${LOTSEN_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 cluster=""
+as_pg=""
+# PostgreSQL's tools run as the postgres user when we are root, from a folder that user may enter.
+pg() { (cd / && $as_pg "$@"); }
 cleanup() {
   if [ -n "$cluster" ]; then
-    $as_pg "$pg_bin/pg_ctl" -D "$cluster/data" -m immediate stop >/dev/null 2>&1 || true
+    pg "$pg_bin/pg_ctl" -D "$cluster/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$cluster"
   fi
 }
@@ -24,14 +27,13 @@ if ! "$py" scripts/pg_reachable.py "$pg_url"; then
   if [ -z "${LOTSEN_TEST_DATABASE_URL:-}" ] && [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ]; then
     echo "== No PostgreSQL at $pg_url: starting a throwaway cluster"
     cluster=$(mktemp -d /tmp/lotsen-pg.XXXXXX)
-    as_pg=""
     if [ "$(id -u)" -eq 0 ]; then
       chown postgres "$cluster"
       as_pg="runuser -u postgres --"
     fi
     port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    $as_pg "$pg_bin/initdb" -D "$cluster/data" -U postgres --auth=trust --no-sync >/dev/null
-    $as_pg "$pg_bin/pg_ctl" -D "$cluster/data" -l "$cluster/log" -w \
+    pg "$pg_bin/initdb" -D "$cluster/data" -U postgres --auth=trust --no-sync >/dev/null
+    pg "$pg_bin/pg_ctl" -D "$cluster/data" -l "$cluster/log" -w \
       -o "-c fsync=off -c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$cluster" start >/dev/null
     pg_url="postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
   elif [ "${CI:-}" = "true" ]; then
