@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from app.config import PROJECT_ROOT, ConfigError, instance_path_from, load_config
+from app.core import security
 from app.core.db import db
 from app.core.extensions import babel, csrf, limiter, login_manager, migrate
 from app.core.i18n import LANGUAGES, current_language, select_locale
@@ -60,6 +61,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to see that page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
+    security.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

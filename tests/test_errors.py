@@ -42,3 +42,10 @@ def test_csrf_is_enforced_on_forms(make_app):
     response = app.test_client().post("/login", data={"username": "a", "password": "b"})
     assert response.status_code == 400
     assert "Formuläret hade gått ut" in response.get_data(as_text=True)
+
+
+def test_pages_refuse_framing_and_carry_security_headers(client):
+    response = client.get("/login")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
