@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
@@ -67,9 +67,11 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.selfservice import bp as selfservice_bp
+    from app.selfservice import search
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(selfservice_bp)
+    search.init_app(app)
 
 
 def _register_error_pages(app: Flask) -> None:
@@ -107,12 +109,21 @@ def _register_error_pages(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def layout_values() -> dict[str, Any]:
-        return {"languages": LANGUAGES, "current_language": current_language()}
+        return {"languages": LANGUAGES, "current_language": current_language(), "ask_url": _ask_url}
+
+    def _ask_url(query: str = "") -> str | None:
+        """The "ask a question" form, carrying the search words, once the tickets feature provides it."""
+        if "tickets.new" not in app.view_functions:
+            return None
+        return url_for("tickets.new", q=query or None)
 
 
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.demo import demo_cli
+    from app.selfservice.cli import articles_cli, search_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(articles_cli)
+    app.cli.add_command(search_cli)

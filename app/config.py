@@ -56,6 +56,10 @@ def _parse_group_roles(value: str) -> dict[str, list[str]]:
     return result
 
 
+def _parse_list(value: str) -> list[str]:
+    return [item.strip().lower() for item in value.split(",") if item.strip()]
+
+
 def _parse_choice(choices: tuple[str, ...]) -> Callable[[str], str]:
     def parse(value: str) -> str:
         if value not in choices:
@@ -106,6 +110,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSEN_RATELIMIT_STORAGE_URI", "memory://", str,
             "where rate-limit counters live; several hosts share one, e.g. redis://host:6379"),
     Setting("LOTSEN_RATELIMIT_ENABLED", True, _parse_bool, "turn rate limiting off (tests only)"),
+    Setting("LOTSEN_SEARCH_INDEX_PATH", None, str,
+            "folder of this host's search index; default <instance>/search-index"),
+    Setting("LOTSEN_UPLOAD_PATH", None, str,
+            "attachments and generated files; default <instance>/uploads (shared storage with several hosts)"),
+    Setting("LOTSEN_MAX_UPLOAD_MB", 50, int, "largest accepted upload, in megabytes"),
+    Setting("LOTSEN_VIDEO_HOSTS", ["www.youtube-nocookie.com", "player.vimeo.com"], _parse_list,
+            "comma-separated hosts whose videos articles may embed (https only)"),
     Setting("LOTSEN_SESSION_COOKIE_SECURE", None, _parse_bool,
             "send cookies over HTTPS only; default true in production"),
 )
@@ -178,6 +189,11 @@ def load_config(
     if "{username}" not in values["LOTSEN_LDAP_USER_FILTER"]:
         raise ConfigError("LOTSEN_LDAP_USER_FILTER must contain {username}.")
 
+    if values["LOTSEN_MAX_UPLOAD_MB"] <= 0:
+        raise ConfigError("LOTSEN_MAX_UPLOAD_MB must be greater than zero.")
+    values["LOTSEN_SEARCH_INDEX_PATH"] = str(Path(values["LOTSEN_SEARCH_INDEX_PATH"] or instance_path / "search-index"))
+    values["LOTSEN_UPLOAD_PATH"] = str(Path(values["LOTSEN_UPLOAD_PATH"] or instance_path / "uploads"))
+
     cookie_secure = values["LOTSEN_SESSION_COOKIE_SECURE"]
     if cookie_secure is None:
         cookie_secure = is_production
@@ -198,7 +214,7 @@ def load_config(
         RATELIMIT_HEADERS_ENABLED=True,
         BABEL_DEFAULT_LOCALE=values["LOTSEN_DEFAULT_LOCALE"],
         BABEL_DEFAULT_TIMEZONE="Europe/Stockholm",
-        MAX_CONTENT_LENGTH=50 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=(values["LOTSEN_MAX_UPLOAD_MB"] + 1) * 1024 * 1024,
     )
     for key, value in overrides.items():
         if not key.startswith("LOTSEN_"):

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from app.auth import services as auth_services
 from app.core.db import db
+from app.selfservice import services as selfservice_services
+from app.selfservice.models import SynonymGroup
+from app.selfservice.search import get_index
 
 demo_cli = AppGroup("demo", help="Demo data for trying Lotsen out.")
 
+DEMO_ARTICLES = Path(__file__).resolve().parent / "demo_content" / "articles"
+DEMO_SYNONYMS = ("friskvård = motion = träning", "lönespec = lönebesked")
 DEMO_PASSWORD = "demo"  # noqa: S105 (documented demo accounts, refused in production)
 
 # username, display name, department, title, roles
@@ -31,7 +38,8 @@ DEMO_USERS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
 
 
 def load_demo_data() -> list[str]:
-    """Create what is missing of the demo data and return the names of the users created (idempotent)."""
+    """Create what is missing of the demo data (users, support functions, articles, synonyms) and return
+    the names of the users created (idempotent)."""
     auth_services.ensure_support_functions()
     created = []
     for username, name, department, title, roles in DEMO_USERS:
@@ -40,6 +48,10 @@ def load_demo_data() -> list[str]:
             auth_services.create_local_user(username, DEMO_PASSWORD, name, f"{username}@lotsen.example",
                                             roles, department=department, title=title)
             created.append(username)
+    selfservice_services.import_articles(DEMO_ARTICLES)
+    if db.session.query(SynonymGroup).count() == 0:
+        db.session.add_all(SynonymGroup(phrases=line) for line in DEMO_SYNONYMS)
+    db.session.flush()
     return created
 
 
@@ -51,4 +63,5 @@ def load(allow_production: bool) -> None:
         raise click.ClickException("refusing to create demo accounts in production (see --allow-production)")
     created = load_demo_data()
     db.session.commit()
+    get_index().catch_up(force=True)
     click.echo(f"demo data loaded: {len(created)} new users" + (f" ({', '.join(created)})" if created else ""))

@@ -1,7 +1,8 @@
 """Fill empty entries of a .po catalog from a Python dict file: fill_catalog.py CATALOG.po DICT.py
 
 A helper for translators: write the new translations as ``SV = {"English": "Svenska"}`` in a scratch file
-and merge them; existing translations are kept unless the dict gives another.
+and merge them; existing translations are kept unless the dict gives another. A plural entry is keyed by
+its singular and takes a tuple ``("en artikel", "%(num)d artiklar")``.
 """
 
 import runpy
@@ -18,11 +19,12 @@ missing = []
 for message in catalog:
     if not message.id:
         continue
-    if message.id in translations:
-        message.string = translations[message.id]
+    key = message.id[0] if isinstance(message.id, tuple) else message.id  # plural entries: the singular
+    if key in translations:
+        message.string = translations[key]  # a tuple (singular, plural) for plural entries
         message.flags.discard("fuzzy")
-    elif not message.string:
-        missing.append(message.id)
+    elif not (all(message.string) if isinstance(message.string, tuple) else message.string):
+        missing.append(key)
 with catalog_path.open("wb") as fh:
     write_po(fh, catalog, width=110)
 for message_id in missing:

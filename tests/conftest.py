@@ -21,6 +21,7 @@ from app.auth import services as auth_services
 from app.auth.models import User
 from app.core.db import db, delete_all_rows
 from app.core.extensions import limiter
+from app.selfservice import search
 
 TEST_DATABASE_URL = os.environ.get("LOTSEN_TEST_DATABASE_URL", "")
 DEFAULT_PASSWORD = "ett-bra-losenord"
@@ -66,7 +67,8 @@ def migrated_database(database_url, tmp_path_factory) -> str:
 def make_app(migrated_database, tmp_path) -> Iterator[Callable[..., Flask]]:
     """Factory for test apps on the migrated database; keyword arguments override configuration.
 
-    Every table but the seeded support functions is emptied after the test.
+    Every table but the seeded support functions and topics is emptied after the test, and search indexes
+    are closed.
     """
     apps: list[Flask] = []
 
@@ -88,10 +90,11 @@ def make_app(migrated_database, tmp_path) -> Iterator[Callable[..., Flask]]:
     for app in apps:
         with app.app_context():
             db.session.rollback()
-            delete_all_rows(keep=("support_function",))
+            delete_all_rows(keep=("support_function", "topic"))
             db.session.commit()
             db.engine.dispose()
     limiter.reset()
+    search.close_all()
 
 
 @pytest.fixture

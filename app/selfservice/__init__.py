@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("selfservice", __name__)
 
-from app.selfservice import views  # noqa: E402, F401  (registers the routes on bp)
+from app.selfservice import editor_views, views  # noqa: E402, F401  (registers the routes on bp)

@@ -96,7 +96,7 @@ def test_access_matrix(client, create_user, auth, role, path, expected):
 
 
 @pytest.mark.parametrize(("username", "roles", "visible", "hidden"), [
-    ("erik.anstalld", [], ["Vad kan vi hjälpa dig med?"], ["För chefer", "Administration", "Dina supportfunktioner"]),
+    ("erik.anstalld", [], ["Vad behöver du hjälp med?"], ["För chefer", "Administration", "Dina supportfunktioner"]),
     ("anna.chef", ["manager"], ["För chefer"], ["Administration"]),
     ("hanna.hr", ["specialist:hr"], ["Dina supportfunktioner", "<li>HR</li>"], ["För chefer"]),
     ("rita.redaktor", ["editor:payroll"], ["Artiklar du redigerar", "<li>Lön</li>"], ["Administration"]),

@@ -27,7 +27,7 @@ def test_language_choice_is_stored_on_the_user(app, client, create_user, auth):
     assert user.locale == "en"
     other_browser = app.test_client()
     other_browser.post("/login", data={"username": "karin", "password": "ett-bra-losenord"})
-    assert "What can we help you with?" in other_browser.get("/").get_data(as_text=True)
+    assert "What do you need help with?" in other_browser.get("/").get_data(as_text=True)
 
 
 def test_unknown_language_and_foreign_next(client):

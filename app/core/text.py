@@ -1,0 +1,232 @@
+"""Swedish and English text analysis shared by search and routing.
+
+What it does to a text, in order:
+- normalises: lower case, Unicode NFC, accents folded except the Swedish letters å, ä, ö (é -> e, ü -> u;
+  the Danish/Norwegian æ, ø become ä, ö);
+- splits into words and drops stop words;
+- Swedish: reduces each word to a lemma with the help of a lexicon (``lösenordet`` -> ``lösenord``,
+  ``kvitton`` -> ``kvitto``), then to its Snowball stem; splits compounds into their parts with the same
+  lexicon (``semesterväxlingen`` -> ``semester`` + ``växling``, ``lösenordsbyte`` -> ``lösenord`` + ``byte``),
+  honouring the linking letters Swedish puts between parts (``löne-``, ``arbets-``, ``skol-``);
+- English: Snowball stem.
+
+The lexicon is the Swedish Hunspell word list (Debian ``hunspell-sv-se``) plus Lotsen's own additions in
+``text_data/lexicon.txt``; without Hunspell the additions alone still give stemming and some splitting.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+
+import snowballstemmer
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).resolve().parent / "text_data"
+HUNSPELL_DICTIONARIES = (Path("/usr/share/hunspell/sv_SE.dic"), Path("/usr/share/hunspell/sv_FI.dic"))
+
+WORD_RE = re.compile(r"[^\W_]+")
+KEEP_LETTERS = {"å", "ä", "ö"}
+LETTER_MAP = {"æ": "ä", "ø": "ö"}
+
+# Endings that Swedish inflection adds to a lemma, longest first, each with the lemma endings it may replace
+# (varor -> vara, skolan -> skola, pojkar -> pojke), tried in order; "" means the ending is simply added.
+SV_ENDINGS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(sorted((
+    ("arnas", ("", "e")), ("ernas", ("",)), ("ornas", ("a", "")), ("andes", ("a",)), ("arna", ("", "e")),
+    ("erna", ("",)), ("orna", ("a", "")), ("ande", ("a",)), ("ades", ("a",)), ("ens", ("", "e")), ("ets", ("",)),
+    ("ars", ("", "e")), ("ers", ("",)), ("ors", ("a", "")), ("ans", ("a", "")), ("ade", ("a",)), ("are", ("a", "")),
+    ("ast", ("",)), ("na", ("", "e")), ("ar", ("", "e")), ("er", ("", "e")), ("or", ("a", "")), ("en", ("", "e")),
+    ("et", ("",)), ("an", ("a", "")), ("at", ("a",)), ("ns", ("",)), ("ts", ("",)), ("n", ("",)), ("t", ("",)),
+    ("s", ("",)), ("e", ("",)), ("a", ("",)),
+), key=lambda rule: -len(rule[0])))
+# Letters Swedish may put between the parts of a compound (arbetstid, lönespecifikation, gatubelysning).
+LINKING_LETTERS = ("s", "e", "a", "u", "o")
+MIN_PART = 3
+MIN_COMPOUND = 6
+# Three-letter words that commonly begin or end Swedish compounds; other three-letter parts are not trusted.
+SHORT_PARTS = frozenset({"lön", "tid", "bil", "kod", "dag", "år", "hem", "mil", "vab", "mat", "rum", "väg", "lås",
+                         "bok", "fil", "app", "fel", "lag", "mål", "råd", "kök", "tak", "ort", "typ", "ben",
+                         "sms", "pdf", "nät", "jul", "ved", "sol", "bad", "buss", "tåg", "vår", "ljus", "post"})
+
+
+def _read_word_file(name: str) -> list[str]:
+    path = DATA_DIR / name
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _fold_char(char: str) -> str:
+    lower = char.lower()
+    if len(lower) != 1:
+        return char
+    if lower in KEEP_LETTERS or lower.isascii():
+        return lower
+    if lower in LETTER_MAP:
+        return LETTER_MAP[lower]
+    base = [c for c in unicodedata.normalize("NFD", lower) if not unicodedata.combining(c)]
+    return base[0] if len(base) == 1 else lower
+
+
+def fold(text: str) -> str:
+    """Lower-case and fold accents, keeping å, ä and ö as the letters of their own they are in Swedish.
+
+    One character in, one character out, so offsets into the folded text are offsets into the original.
+    """
+    return "".join(_fold_char(c) for c in unicodedata.normalize("NFC", text))
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a text: its folded surface form and where it stands in the original."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Token:
+    """An analysed word: Swedish and English stems, and the stems of its compound parts (Swedish)."""
+
+    word: Word
+    sv: str
+    en: str
+    parts: tuple[str, ...]
+
+
+def words(text: str) -> list[Word]:
+    """The words of ``text``, folded, with their character offsets (``IT-stöd`` is two words)."""
+    return [Word(m.group(), m.start(), m.end()) for m in WORD_RE.finditer(fold(text))]
+
+
+class TextAnalyzer:
+    """Stems, lemmas and compound parts for Swedish and English (see the module docstring)."""
+
+    def __init__(self, lexicon: Iterable[str], stopwords: Iterable[str] = ()):
+        self.lexicon = frozenset(fold(w) for w in lexicon if len(w) >= 2)
+        self.stopwords = frozenset(fold(w) for w in stopwords)
+        self._sv = snowballstemmer.stemmer("swedish")
+        self._en = snowballstemmer.stemmer("english")
+        self.lemma = lru_cache(maxsize=200_000)(self._lemma)
+        self.stem_sv = lru_cache(maxsize=200_000)(self._stem_sv)
+        self.stem_en = lru_cache(maxsize=200_000)(self._stem_en)
+        self.compound_parts = lru_cache(maxsize=200_000)(self._compound_parts)
+
+    def _lemma(self, word: str) -> str:
+        if word in self.lexicon or len(word) <= 3:
+            return word
+        for ending, replacements in SV_ENDINGS:
+            if not word.endswith(ending) or len(word) - len(ending) < MIN_PART - 1:
+                continue
+            stem = word[: -len(ending)]
+            for replacement in replacements:
+                if len(stem + replacement) >= MIN_PART and stem + replacement in self.lexicon:
+                    return stem + replacement
+        return word
+
+    def _stem_sv(self, word: str) -> str:
+        return self._sv.stemWord(self.lemma(word))
+
+    def _stem_en(self, word: str) -> str:
+        return self._en.stemWord(word)
+
+    def _first_part_lemma(self, part: str) -> tuple[str, int] | None:
+        """The lemma of a non-final compound part and how much it was bent to fit (0 = as is)."""
+        if part in self.lexicon:
+            return part, 0
+        if part[-1] in LINKING_LETTERS and len(part) > MIN_PART and part[:-1] in self.lexicon:
+            return part[:-1], 1
+        for suffix in ("a", "e"):
+            if part + suffix in self.lexicon:
+                return part + suffix, 1
+        return None
+
+    def _last_part_lemma(self, part: str) -> tuple[str, int] | None:
+        lemma = self.lemma(part)
+        return (lemma, 0) if lemma in self.lexicon else None
+
+    def _compound_parts(self, word: str) -> tuple[str, ...]:
+        """Stems of the parts of a Swedish compound, or () when the word does not split.
+
+        Among the splits into known words, the one with the fewest parts wins, then the one that bends fewest
+        parts with linking letters, then the one with the longest last part (the head of a Swedish compound).
+        Three-letter parts count only when they are common compound members (``lön``, ``tid``, ``bil``).
+        """
+        if len(word) < MIN_COMPOUND or not word.isalpha():
+            return ()
+        n = len(word)
+        # best[i]: (rank, lemmas) of the best split of word[i:], rank = (parts, bent, -head length)
+        best: dict[int, tuple[tuple[int, int, int], tuple[str, ...]] | None] = {n: ((0, 0, 0), ())}
+        for start in range(n - MIN_PART, -1, -1):
+            best[start] = None
+            for end in range(start + MIN_PART, n + 1):
+                rest = best.get(end)
+                if rest is None or (start == 0 and end == n):  # the whole word is not a split
+                    continue
+                found = self._last_part_lemma(word[start:]) if end == n else self._first_part_lemma(word[start:end])
+                if found is None:
+                    continue
+                lemma, bent = found
+                if len(lemma) <= MIN_PART and lemma not in SHORT_PARTS:
+                    continue
+                (parts, bent_rest, head), lemmas = rest
+                rank = (parts + 1, bent_rest + bent, head if parts else -len(lemma))
+                if best[start] is None or rank < best[start][0]:
+                    best[start] = (rank, (lemma, *lemmas))
+        split = best.get(0)
+        if split is None or split[0][0] < 2:
+            return ()
+        return tuple(self.stem_sv(lemma) for lemma in split[1])
+
+    def tokens(self, text: str, keep_stopwords: bool = False) -> list[Token]:
+        """Every non-stop word of ``text`` analysed for both languages."""
+        return [
+            Token(word, self.stem_sv(word.text), self.stem_en(word.text), self.compound_parts(word.text))
+            for word in words(text)
+            if keep_stopwords or word.text not in self.stopwords
+        ]
+
+    def terms(self, text: str, lang: str = "sv") -> list[str]:
+        """A bag of index terms: stems in ``lang``, plus compound parts for Swedish."""
+        out: list[str] = []
+        for token in self.tokens(text):
+            if lang == "en":
+                out.append(token.en)
+            else:
+                out.append(token.sv)
+                out.extend(p for p in token.parts if p != token.sv)
+        return out
+
+    def stems(self, phrase: str) -> tuple[str, ...]:
+        """Swedish stems of a short phrase (for matching synonyms), stop words kept out."""
+        return tuple(token.sv for token in self.tokens(phrase))
+
+
+def _hunspell_words(path: Path) -> Iterator[str]:
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        next(fh, None)  # the first line is the entry count
+        for line in fh:
+            word = line.split("/", 1)[0].strip()
+            if word and word.isalpha():
+                yield word
+
+
+@cache
+def get_analyzer() -> TextAnalyzer:
+    """The process-wide analyzer (the lexicon is loaded once, about 0.3 s)."""
+    lexicon: set[str] = set(_read_word_file("lexicon.txt"))
+    for path in HUNSPELL_DICTIONARIES:
+        if path.exists():
+            lexicon.update(_hunspell_words(path))
+            break
+    else:
+        log.warning("no Swedish Hunspell dictionary (apt install hunspell-sv-se): compound splitting is weaker")
+    lexicon.difference_update(_read_word_file("not_parts.txt"))
+    stopwords = _read_word_file("stopwords_sv.txt") + _read_word_file("stopwords_en.txt")
+    return TextAnalyzer(lexicon, stopwords)

@@ -1,0 +1,138 @@
+"""Read-side helpers for the portal and the editors' pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Select, case, func, or_, select
+
+from app.auth.models import SupportFunction
+from app.core.db import db, utcnow
+from app.selfservice.models import Article, ArticleFeedback, ArticleRevision, ArticleTag, SearchLog, Topic
+
+
+def _published() -> Select:
+    return select(Article).where(Article.status == "published")
+
+
+def popular_articles(limit: int = 6, lang: str | None = None) -> list[Article]:
+    query = _published().order_by(Article.view_count.desc(), Article.title).limit(limit)
+    if lang:
+        query = query.where(Article.lang == lang)
+    return list(db.session.scalars(query))
+
+
+def recent_articles(limit: int = 6, lang: str | None = None) -> list[Article]:
+    query = _published().order_by(Article.updated_at.desc(), Article.id.desc()).limit(limit)
+    if lang:
+        query = query.where(Article.lang == lang)
+    return list(db.session.scalars(query))
+
+
+def articles_by_ids(ids: list[int]) -> dict[int, Article]:
+    if not ids:
+        return {}
+    return {a.id: a for a in db.session.scalars(select(Article).where(Article.id.in_(ids)))}
+
+
+def list_topics() -> list[Topic]:
+    return list(db.session.scalars(select(Topic).order_by(Topic.sort_order, Topic.slug)))
+
+
+def get_topic(slug: str) -> Topic | None:
+    return db.session.scalar(select(Topic).where(Topic.slug == slug))
+
+
+def function_articles(function_id: int) -> list[Article]:
+    """Published articles of one support function, most read first."""
+    query = _published().where(Article.function_id == function_id)
+    return list(db.session.scalars(query.order_by(Article.view_count.desc(), Article.title)))
+
+
+def related_articles(article: Article, limit: int = 5) -> list[Article]:
+    """Published articles sharing most tags with ``article`` (same function breaks ties)."""
+    if not article.tags:
+        return []
+    shared = func.count(ArticleTag.id).label("shared")
+    rows = db.session.execute(
+        select(Article, shared).join(ArticleTag, ArticleTag.article_id == Article.id)
+        .where(Article.status == "published", Article.id != article.id, ArticleTag.name.in_(article.tags),
+               Article.lang == article.lang)
+        .group_by(Article.id)
+        .order_by(shared.desc(), case((Article.function_id == article.function_id, 0), else_=1), Article.title)
+        .limit(limit)
+    ).all()
+    return [row[0] for row in rows]
+
+
+def editor_articles(function_slugs: list[str] | None, status: str | None = None, text: str = "") -> list[Article]:
+    query = select(Article).join(SupportFunction, Article.function_id == SupportFunction.id)
+    if function_slugs is not None:
+        query = query.where(SupportFunction.slug.in_(function_slugs))
+    if status:
+        query = query.where(Article.status == status)
+    if text:
+        like = f"%{text.strip()}%"
+        query = query.where(or_(Article.title.ilike(like), Article.slug.ilike(like)))
+    return list(db.session.scalars(query.order_by(Article.updated_at.desc()).limit(500)))
+
+
+def revision(article: Article, number: int) -> ArticleRevision | None:
+    return db.session.scalar(select(ArticleRevision).where(
+        ArticleRevision.article_id == article.id, ArticleRevision.number == number))
+
+
+@dataclass
+class QueryStat:
+    query: str
+    searches: int
+    last_results: int
+
+
+@dataclass
+class ArticleVotes:
+    article: Article
+    yes: int
+    no: int
+    comments: list[str]
+
+
+def zero_result_queries(days: int = 90, limit: int = 20) -> list[QueryStat]:
+    """The most frequent searches that found nothing."""
+    return _query_stats(SearchLog.result_count == 0, days, limit)
+
+
+def no_click_queries(days: int = 90, limit: int = 20) -> list[QueryStat]:
+    """The most frequent searches that found articles, none of which was opened."""
+    return _query_stats((SearchLog.result_count > 0) & SearchLog.clicked_article_id.is_(None), days, limit)
+
+
+def _query_stats(condition, days: int, limit: int) -> list[QueryStat]:
+    since = utcnow() - timedelta(days=days)
+    rows = db.session.execute(
+        select(SearchLog.normalized, func.count(SearchLog.id), func.max(SearchLog.result_count))
+        .where(condition, SearchLog.created_at >= since)
+        .group_by(SearchLog.normalized)
+        .order_by(func.count(SearchLog.id).desc(), SearchLog.normalized)
+        .limit(limit)
+    ).all()
+    return [QueryStat(query, count, results) for query, count, results in rows]
+
+
+def most_unhelpful_articles(function_slugs: list[str] | None, limit: int = 20) -> list[ArticleVotes]:
+    """Articles with the most "no" answers to "Did this help?", with the readers' comments."""
+    no = func.sum(case((ArticleFeedback.is_helpful.is_(False), 1), else_=0))
+    yes = func.sum(case((ArticleFeedback.is_helpful.is_(True), 1), else_=0))
+    query = (select(Article, yes, no).join(ArticleFeedback, ArticleFeedback.article_id == Article.id)
+             .join(SupportFunction, Article.function_id == SupportFunction.id)
+             .group_by(Article.id).having(no > 0).order_by(no.desc(), Article.title).limit(limit))
+    if function_slugs is not None:
+        query = query.where(SupportFunction.slug.in_(function_slugs))
+    result = []
+    for article, yes_count, no_count in db.session.execute(query).all():
+        comments = db.session.scalars(select(ArticleFeedback.comment).where(
+            ArticleFeedback.article_id == article.id, ArticleFeedback.is_helpful.is_(False),
+            ArticleFeedback.comment != "").order_by(ArticleFeedback.created_at.desc()).limit(5)).all()
+        result.append(ArticleVotes(article, int(yes_count or 0), int(no_count or 0), list(comments)))
+    return result

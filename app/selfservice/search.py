@@ -1,0 +1,602 @@
+"""The search adapter: the only module that talks to Whoosh.
+
+The database is the truth; the index in the instance folder is a cache of the published articles that any
+process can rebuild. Text is analysed by ``app.core.text`` (Swedish lemmas, stems and compound parts, English
+stems) and handed to Whoosh as ready-made terms, so index and query always agree.
+
+Keeping the index current: a change to an article writes an ``ArticleRevision`` whose id grows with every
+change. After a commit the changed articles are indexed at once if the writer lock is free; either way the
+index remembers the newest revision it has seen, and every process catches up on newer revisions before it
+searches (at most every ``CATCH_UP_SECONDS``). So a busy lock or a crash loses nothing, and several
+gunicorn workers or hosts share one database with an index each.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import Flask, current_app
+from markupsafe import Markup, escape
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.analysis import SpaceSeparatedTokenizer
+from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.index import LockError
+from whoosh.matching import UnionMatcher
+from whoosh.scoring import BM25F
+
+from app.core.db import db
+from app.core.text import TextAnalyzer, Token, get_analyzer, words
+from app.selfservice.markdown import markdown_to_text
+from app.selfservice.models import Article, ArticleRevision
+
+log = logging.getLogger(__name__)
+
+FIELD_WEIGHTS = {"title": 3.0, "tags": 2.5, "summary": 1.5, "body": 1.0}
+PART_WEIGHT = 0.35  # a compound's parts count less than the whole word
+FUZZY_WEIGHT = 0.6  # a typo's likely corrections count less than an exact word
+PREFIX_WEIGHT = 0.7  # as-you-type completion of the last word
+SYNONYM_WEIGHT = 0.8
+ALTERNATIVE_TIEBREAK = 0.1
+COORDINATION = 0.9  # documents that match more of the query's words rank higher
+CATCH_UP_SECONDS = 2.0
+WRITER_TIMEOUT = 3.0
+REINDEX_AFTER_COMMIT = "lotsen_reindex_articles"
+
+
+def _schema() -> Schema:
+    terms = SpaceSeparatedTokenizer()
+    return Schema(
+        article_id=ID(stored=True, unique=True),
+        slug=STORED(),
+        lang=ID(stored=True),
+        function=ID(stored=True),
+        title=TEXT(analyzer=terms, field_boost=1.0),
+        tags=TEXT(analyzer=terms),
+        summary=TEXT(analyzer=terms),
+        body=TEXT(analyzer=terms),
+        spell=TEXT(analyzer=terms, phrase=False, spelling=True),
+    )
+
+
+class _BestOfMatcher(UnionMatcher):
+    """Union of two matchers scored by the better one plus ``tiebreak`` times the other.
+
+    Whoosh's own DisjunctionMaxMatcher mixes in the score of a document the other matcher stands on, and
+    drops documents once one side runs out; this one does neither.
+    """
+
+    def __init__(self, a, b, tiebreak: float = 0.0):
+        super().__init__(a, b)
+        self.tiebreak = tiebreak
+
+    def copy(self):
+        return self.__class__(self.a.copy(), self.b.copy(), tiebreak=self.tiebreak)
+
+    def replace(self, minquality=0):
+        a, b = self.a.replace(), self.b.replace()
+        if not a.is_active():
+            return b
+        if not b.is_active():
+            return a
+        if a is not self.a or b is not self.b:
+            return self.__class__(a, b, tiebreak=self.tiebreak)
+        return self
+
+    def supports_block_quality(self):
+        return False
+
+    def max_quality(self):
+        return max(self.a.max_quality(), self.b.max_quality()) * (1 + self.tiebreak)
+
+    def score(self):
+        a, b = self.a, self.b
+        if not a.is_active():
+            return b.score()
+        if not b.is_active():
+            return a.score()
+        if a.id() < b.id():
+            return a.score()
+        if b.id() < a.id():
+            return b.score()
+        first, second = a.score(), b.score()
+        return max(first, second) + self.tiebreak * min(first, second)
+
+
+class BestOf(wq.DisjunctionMax):
+    """Matches any subquery; scores by the best one (see ``_BestOfMatcher``)."""
+
+    def _matcher(self, subs, searcher, context):
+        reader = searcher.reader()
+        return self._tree_matcher(subs, _BestOfMatcher, searcher, context, lambda q: q.estimate_size(reader),
+                                  tiebreak=self.tiebreak)
+
+
+@dataclass
+class SearchDocument:
+    article_id: int
+    slug: str
+    lang: str
+    function: str
+    title: str
+    tags: list[str]
+    summary: str
+    body_text: str
+
+    @classmethod
+    def from_article(cls, article: Article) -> SearchDocument:
+        return cls(article.id, article.slug, article.lang, article.function.slug, article.title, article.tags,
+                   article.summary, markdown_to_text(article.body))
+
+
+@dataclass
+class SearchHit:
+    slug: str
+    score: float
+    article_id: int
+
+
+@dataclass
+class SearchResult:
+    hits: list[SearchHit]
+    total: int
+    corrected_query: str | None = None
+    stems: set[str] = field(default_factory=set)
+
+
+def index_terms(analyzer: TextAnalyzer, text: str, lang: str) -> str:
+    return " ".join(analyzer.terms(text, lang))
+
+
+def _document_fields(doc: SearchDocument, analyzer: TextAnalyzer) -> dict[str, str]:
+    spell_words = {w.text for w in words(" ".join([doc.title, doc.summary, doc.body_text, *doc.tags]))}
+    return {
+        "article_id": str(doc.article_id),
+        "slug": doc.slug,
+        "lang": doc.lang,
+        "function": doc.function,
+        "title": index_terms(analyzer, doc.title, doc.lang),
+        "tags": index_terms(analyzer, " ".join(doc.tags), doc.lang),
+        "summary": index_terms(analyzer, doc.summary, doc.lang),
+        "body": index_terms(analyzer, doc.body_text, doc.lang),
+        "spell": " ".join(sorted(w for w in spell_words if len(w) >= 3 and not w.isdigit())),
+    }
+
+
+class SynonymTable:
+    """Groups of phrases that mean the same, matched on Swedish stems anywhere in a query."""
+
+    def __init__(self, groups: Iterable[Sequence[str]], analyzer: TextAnalyzer):
+        self.analyzer = analyzer
+        self._by_first: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
+        for group in groups:
+            phrases = [p for p in group if p.strip()]
+            for phrase in phrases:
+                stems = analyzer.stems(phrase)
+                if stems:
+                    others = [p for p in phrases if analyzer.stems(p) != stems]
+                    self._by_first.setdefault(stems[0], []).append((stems, others))
+
+    def matches(self, stems: Sequence[str]) -> list[tuple[int, int, list[str]]]:
+        """(start, end, alternative phrases) for every synonym phrase found in the stem sequence."""
+        found = []
+        for start, stem in enumerate(stems):
+            for phrase, others in self._by_first.get(stem, []):
+                end = start + len(phrase)
+                if tuple(stems[start:end]) == phrase and others:
+                    found.append((start, end, others))
+        return found
+
+
+def read_synonym_file(path: Path) -> list[list[str]]:
+    groups = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            groups.append([p.strip() for p in line.split("=")])
+    return groups
+
+
+class QueryBuilder:
+    """Turns what a person typed into a Whoosh query over the analysed fields."""
+
+    def __init__(self, reader, analyzer: TextAnalyzer, synonyms: SynonymTable):
+        self.reader = reader
+        self.analyzer = analyzer
+        self.synonyms = synonyms
+
+    def _terms(self, stems: Iterable[str], weight: float) -> wq.Query | None:
+        """One word's stems in every field; a match in several fields adds up, as in BM25F."""
+        unique = dict.fromkeys(s for s in stems if s)
+        terms = [wq.Term(name, stem, boost=boost * weight) for stem in unique for name, boost in FIELD_WEIGHTS.items()]
+        return wq.Or(terms) if terms else None
+
+    def _token_alternatives(self, token: Token, weight: float = 1.0) -> list[wq.Query]:
+        """Ways a word may appear: itself, or (weaker) its compound parts."""
+        alternatives = [self._terms([token.sv, token.en], weight)]
+        parts = [p for p in token.parts if p != token.sv]
+        if parts:
+            alternatives.append(self._terms(parts, weight * PART_WEIGHT))
+        return [a for a in alternatives if a is not None]
+
+    @staticmethod
+    def _best_of(alternatives: list[wq.Query]) -> wq.Query:
+        """The best-matching way counts (plus a little of the others), so synonyms and spellings of one word
+        never outweigh the other words of the query."""
+        return alternatives[0] if len(alternatives) == 1 else BestOf(alternatives, tiebreak=ALTERNATIVE_TIEBREAK)
+
+    def _is_known(self, token: Token) -> bool:
+        reader = self.reader
+        return any(reader.doc_frequency(name, stem) for stem in (token.sv, token.en) for name in ("title", "body"))
+
+    def corrections(self, word: str, limit: int = 3) -> list[str]:
+        """Words of the articles within one or two edits of ``word``, closest and most common first."""
+        if len(word) < 4 or word.isdigit():
+            return []
+        maxdist = 1 if len(word) < 8 else 2
+        found = set(self.reader.terms_within("spell", word, maxdist, prefix=1)) - {word}
+        ranked = sorted(found, key=lambda w: (_edit_distance(w, word), -self.reader.doc_frequency("spell", w)))
+        return ranked[:limit]
+
+    def build(self, text: str, complete_last: bool = False) -> tuple[wq.Query | None, dict[str, str], set[str]]:
+        """The query, the corrections made ({typed: corrected}) and the stems to highlight."""
+        tokens = self.analyzer.tokens(text)
+        if not tokens:
+            return None, {}, set()
+        slots: list[list[wq.Query]] = []
+        corrected: dict[str, str] = {}
+        highlight: set[str] = set()
+        for position, token in enumerate(tokens):
+            alternatives = self._token_alternatives(token)
+            highlight.update({token.sv, token.en, *token.parts})
+            is_last = position == len(tokens) - 1
+            completing = complete_last and is_last and not text[-1:].isspace() and len(token.word.text) >= 3
+            if completing:
+                for name, boost in FIELD_WEIGHTS.items():
+                    alternatives.append(wq.Prefix(name, token.word.text, boost=boost * PREFIX_WEIGHT))
+            if not self._is_known(token) and not completing:
+                for candidate in self.corrections(token.word.text):
+                    corrected.setdefault(token.word.text, candidate)
+                    for fixed in self.analyzer.tokens(candidate, keep_stopwords=True):
+                        alternatives += self._token_alternatives(fixed, FUZZY_WEIGHT)
+                        highlight.update({fixed.sv, fixed.en, *fixed.parts})
+            slots.append(alternatives)
+        for start, _end, phrases in self.synonyms.matches([t.sv for t in tokens]):
+            extra = []
+            for phrase in phrases:
+                phrase_tokens = self.analyzer.tokens(phrase)
+                if phrase_tokens:
+                    parts = [self._best_of(self._token_alternatives(t, SYNONYM_WEIGHT)) for t in phrase_tokens]
+                    extra.append(parts[0] if len(parts) == 1 else wq.And(parts))
+                    for t in phrase_tokens:
+                        highlight.update({t.sv, t.en})
+            slots[start].extend(extra)
+        combined = [self._best_of(alternatives) for alternatives in slots]
+        query = combined[0] if len(combined) == 1 else wq.Or(combined, scale=COORDINATION)
+        return query, corrected, highlight
+
+
+def _edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+class SearchIndex:
+    """One Whoosh index directory, rebuilt from the database whenever it is missing or unreadable."""
+
+    def __init__(self, path: Path, synonyms_loader: Callable[[], list[list[str]]] | None = None):
+        self.path = path
+        self.meta_path = path / "lotsen-meta.json"
+        self._index = None
+        self._searcher = None
+        self._lock = threading.RLock()
+        self._last_catch_up = 0.0
+        self._synonyms_loader = synonyms_loader or (lambda: [])
+        self._synonyms_key: object = None
+        self._synonym_table: SynonymTable | None = None
+
+    # --- opening and rebuilding -------------------------------------------------------------------------
+    def _open(self, session: Session | None = None):
+        if self._index is not None:
+            return self._index
+        try:
+            self._index = whoosh_index.open_dir(str(self.path))
+            self._index.doc_count()
+        except Exception as exc:  # missing, empty or corrupt: the database has everything to start again
+            level = logging.WARNING if self.path.exists() else logging.INFO
+            log.log(level, "search index at %s unusable (%s): rebuilding", self.path, exc.__class__.__name__)
+            self._index = None
+            self.rebuild(session=session)
+        return self._index
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None, session: Session | None = None) -> int:
+        """Build a fresh index of every published article from the database; returns the count."""
+        with self._lock:
+            self._close_searcher()
+            self._index = None
+            tmp = self.path.with_name(self.path.name + ".new")
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            ix = whoosh_index.create_in(str(tmp), _schema())
+            session = session or db.session
+            latest = latest_revision_id(session)
+            articles = published_articles(session)
+            analyzer = get_analyzer()
+            writer = ix.writer(limitmb=128)
+            for done, article in enumerate(articles, 1):
+                writer.add_document(**_document_fields(SearchDocument.from_article(article), analyzer))
+                if progress:
+                    progress(done, len(articles))
+            writer.commit(optimize=True)
+            ix.close()
+            (tmp / "lotsen-meta.json").write_text(json.dumps({"revision": latest}), encoding="utf-8")
+            old = self.path.with_name(self.path.name + ".old")
+            shutil.rmtree(old, ignore_errors=True)
+            if self.path.exists():
+                self.path.rename(old)
+            tmp.rename(self.path)
+            shutil.rmtree(old, ignore_errors=True)
+            self._index = whoosh_index.open_dir(str(self.path))
+            return len(articles)
+
+    def _close_searcher(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_searcher()
+            if self._index is not None:
+                self._index.close()
+                self._index = None
+
+    def _seen_revision(self) -> int:
+        try:
+            return int(json.loads(self.meta_path.read_text(encoding="utf-8"))["revision"])
+        except (OSError, ValueError, KeyError):
+            return 0
+
+    # --- keeping up to date ------------------------------------------------------------------------------
+    def update(self, article_ids: Iterable[int], wait: bool = False, session: Session | None = None) -> bool:
+        """(Re)index the given articles: published ones are written, others removed. False if the lock was
+        busy (the change is then picked up by the next catch-up, nothing is lost)."""
+        ids = sorted(set(article_ids))
+        if not ids:
+            return True
+        session = session or db.session
+        with self._lock:
+            ix = self._open(session)
+            latest = latest_revision_id(session)
+            try:
+                writer = ix.writer(timeout=WRITER_TIMEOUT if wait else 0.05)
+            except LockError:
+                log.info("search index busy; %d article(s) will be indexed by the next catch-up", len(ids))
+                return False
+            analyzer = get_analyzer()
+            articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
+            for article_id in ids:
+                article = articles.get(article_id)
+                if article is not None and article.is_published:
+                    writer.update_document(**_document_fields(SearchDocument.from_article(article), analyzer))
+                else:
+                    writer.delete_by_term("article_id", str(article_id))
+            writer.commit()
+            if latest > self._seen_revision() and not self._missed_between(ids, session):
+                self.meta_path.write_text(json.dumps({"revision": latest}), encoding="utf-8")
+            return True
+
+    def _missed_between(self, ids: list[int], session: Session) -> bool:
+        """Whether revisions of articles other than ``ids`` are newer than what the index has seen."""
+        others = session.scalar(
+            select(func.count(ArticleRevision.id)).where(
+                ArticleRevision.id > self._seen_revision(), ArticleRevision.article_id.not_in(ids)
+            )
+        )
+        return bool(others)
+
+    def catch_up(self, force: bool = False) -> None:
+        """Index the articles changed since the newest revision this index has seen."""
+        now = time.monotonic()
+        if not force and now - self._last_catch_up < CATCH_UP_SECONDS:
+            return
+        self._last_catch_up = now
+        seen = self._seen_revision()
+        if latest_revision_id(db.session) <= seen:
+            return
+        # a small overlap catches transactions that committed out of id order
+        changed = db.session.scalars(
+            select(ArticleRevision.article_id).where(ArticleRevision.id > max(0, seen - 20)).distinct()
+        ).all()
+        with self._lock:
+            ix = self._open()
+            try:
+                writer = ix.writer(timeout=0.05)
+            except LockError:
+                return
+            latest = latest_revision_id(db.session)
+            analyzer = get_analyzer()
+            for article in db.session.scalars(select(Article).where(Article.id.in_(changed))):
+                if article.is_published:
+                    writer.update_document(**_document_fields(SearchDocument.from_article(article), analyzer))
+                else:
+                    writer.delete_by_term("article_id", str(article.id))
+            writer.commit()
+            self.meta_path.write_text(json.dumps({"revision": latest}), encoding="utf-8")
+
+    # --- searching ---------------------------------------------------------------------------------------
+    def _current_searcher(self):
+        ix = self._open()
+        if self._searcher is not None and not self._searcher.up_to_date():
+            # not Searcher.refresh(): it reuses segment readers and so misses deletions in them
+            self._close_searcher()
+        if self._searcher is None:
+            self._searcher = ix.searcher(weighting=BM25F(B=0.75, K1=1.2))
+        return self._searcher
+
+    def synonym_table(self) -> SynonymTable:
+        groups = self._synonyms_loader()
+        key = tuple(tuple(g) for g in groups)
+        if self._synonym_table is None or key != self._synonyms_key:
+            builtin = _builtin_synonyms()
+            self._synonym_table = SynonymTable([*builtin, *groups], get_analyzer())
+            self._synonyms_key = key
+        return self._synonym_table
+
+    def search(
+        self,
+        text: str,
+        limit: int = 10,
+        function: str | None = None,
+        lang: str | None = None,
+        complete_last: bool = False,
+    ) -> SearchResult:
+        """Published articles matching ``text``, best first."""
+        self.catch_up()
+        synonyms = self.synonym_table()
+        with self._lock:
+            searcher = self._current_searcher()
+            builder = QueryBuilder(searcher.reader(), get_analyzer(), synonyms)
+            query, corrected, stems = builder.build(text, complete_last=complete_last)
+            if query is None:
+                return SearchResult([], 0)
+            filters = [wq.Term("function", function)] if function else []
+            if lang:
+                filters.append(wq.Term("lang", lang))
+            filter_query = wq.And(filters) if filters else None
+            results = searcher.search(query, limit=limit, filter=filter_query)
+            hits = [SearchHit(hit["slug"], round(hit.score, 4), int(hit["article_id"])) for hit in results]
+            total = results.estimated_length() if hits else 0
+        suggestion = None
+        if corrected:
+            suggestion = " ".join(corrected.get(w.text, w.text) for w in words(text))
+        return SearchResult(hits, total, suggestion, stems)
+
+
+_builtin_cache: list[list[str]] | None = None
+
+
+def _builtin_synonyms() -> list[list[str]]:
+    global _builtin_cache
+    if _builtin_cache is None:
+        data = Path(__file__).resolve().parent.parent / "core" / "text_data"
+        _builtin_cache = read_synonym_file(data / "synonyms_sv.txt") + read_synonym_file(data / "glossary_en_sv.txt")
+    return _builtin_cache
+
+
+def latest_revision_id(session: Session) -> int:
+    return session.scalar(select(func.max(ArticleRevision.id))) or 0
+
+
+def published_articles(session: Session) -> list[Article]:
+    return list(session.scalars(select(Article).where(Article.status == "published").order_by(Article.id)))
+
+
+def snippet(text: str, stems: set[str], length: int = 220) -> Markup:
+    """The passage of ``text`` that holds most of the query's words, with those words marked."""
+    analyzer = get_analyzer()
+    found = [w for w in words(text) if _word_matches(analyzer, w.text, stems)]
+    if not text:
+        return Markup("")
+    if not found:
+        cut = text[:length]
+        return escape(cut + ("…" if len(text) > length else ""))
+    best_start, best_count = found[0].start, 0
+    for i, first in enumerate(found):
+        count = sum(1 for w in found[i:] if w.end - first.start <= length)
+        if count > best_count:
+            best_start, best_count = first.start, count
+    start = max(0, text.rfind(" ", 0, max(0, best_start - 40)) + 1) if best_start > 40 else 0
+    end = min(len(text), start + length)
+    if end < len(text):
+        end = max(text.rfind(" ", start, end), best_start + 1)
+    out = [Markup("…") if start > 0 else Markup("")]
+    cursor = start
+    for w in found:
+        if w.start < start or w.end > end:
+            continue
+        out.append(escape(text[cursor:w.start]))
+        out.append(Markup("<mark>") + escape(text[w.start:w.end]) + Markup("</mark>"))
+        cursor = w.end
+    out.append(escape(text[cursor:end]))
+    if end < len(text):
+        out.append(Markup("…"))
+    return Markup("").join(out)
+
+
+def _word_matches(analyzer: TextAnalyzer, word: str, stems: set[str]) -> bool:
+    if word in analyzer.stopwords:
+        return False
+    candidates = {analyzer.stem_sv(word), analyzer.stem_en(word), *analyzer.compound_parts(word)}
+    return not candidates.isdisjoint(stems)
+
+
+# --- wiring into the app -----------------------------------------------------------------------------------
+_indexes: dict[str, SearchIndex] = {}
+_indexes_lock = threading.Lock()
+
+
+def get_index(app: Flask | None = None) -> SearchIndex:
+    """The index of the current app's instance (one object per index folder and process)."""
+    app = app or current_app
+    path = Path(app.config["LOTSEN_SEARCH_INDEX_PATH"])
+    with _indexes_lock:
+        index = _indexes.get(str(path))
+        if index is None:
+            from app.selfservice.synonyms import editor_synonym_groups
+
+            index = _indexes[str(path)] = SearchIndex(path, editor_synonym_groups)
+        return index
+
+
+def close_all() -> None:
+    """Close every open index (tests and shutdown)."""
+    with _indexes_lock:
+        for index in _indexes.values():
+            index.close()
+        _indexes.clear()
+
+
+def mark_for_reindex(article: Article) -> None:
+    """Ask for ``article`` to be (re)indexed once the current transaction commits."""
+    db.session.info.setdefault(REINDEX_AFTER_COMMIT, set()).add(article.id)
+
+
+_listening = False
+
+
+def init_app(app: Flask) -> None:
+    """Index changed articles when the transaction that changed them ends (listener installed once)."""
+    global _listening
+    if _listening:
+        return
+    _listening = True
+
+    @event.listens_for(db.session, "after_transaction_end")
+    def reindex_after_transaction(session: Session, transaction) -> None:
+        if transaction.parent is not None:  # a savepoint; wait for the outermost transaction
+            return
+        ids = session.info.pop(REINDEX_AFTER_COMMIT, None)
+        if not ids:
+            return
+        try:
+            # reads what the database now holds (after a rollback: the old state, which is then rewritten
+            # unchanged), through a session of its own since this one has just ended
+            with Session(bind=session.get_bind()) as reader:
+                get_index().update(ids, session=reader)
+        except Exception:  # the editor's change is committed; the catch-up will index it
+            log.exception("indexing after commit failed; the catch-up will retry")

@@ -1,0 +1,425 @@
+"""Articles: writing, publishing, revisions, attachments, feedback, import/export and the search log.
+
+Services flush, the caller commits. Every change to an article writes a revision and asks the search index
+to pick the article up after the commit.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+import yaml
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from app.auth.models import User
+from app.auth.services import get_function
+from app.core.db import db, utcnow
+from app.core.permissions import Role
+from app.core.text import fold
+from app.selfservice.models import (
+    ARTICLE_LANGUAGES,
+    ARTICLE_STATUSES,
+    Article,
+    ArticleAttachment,
+    ArticleFeedback,
+    ArticleRevision,
+    ArticleTag,
+    SearchLog,
+)
+from app.selfservice.search import mark_for_reindex
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+# extension -> (content type, magic bytes at the start or None when any content is fine)
+UPLOAD_TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
+    "pdf": ("application/pdf", (b"%PDF",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "gif": ("image/gif", (b"GIF87a", b"GIF89a")),
+    "webp": ("image/webp", (b"RIFF",)),
+    "mp4": ("video/mp4", None),
+    "webm": ("video/webm", (b"\x1a\x45\xdf\xa3",)),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
+    "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", (b"PK\x03\x04",)),
+    "odt": ("application/vnd.oasis.opendocument.text", (b"PK\x03\x04",)),
+    "ods": ("application/vnd.oasis.opendocument.spreadsheet", (b"PK\x03\x04",)),
+    "txt": ("text/plain", None),
+    "csv": ("text/csv", None),
+}
+
+
+class ArticleError(ValueError):
+    """An article change that cannot be made; ``field`` names the form field at fault when there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class UploadRejected(ValueError):  # noqa: N818
+    """An uploaded file is of a type Lotsen does not accept, too large or not what its name says."""
+
+
+@dataclass
+class ArticleData:
+    title: str
+    slug: str
+    summary: str
+    body: str
+    lang: str
+    function: str
+    tags: list[str]
+    status: str = "draft"
+    review_date: date | None = None
+    video_url: str | None = None
+    translation_of: str | None = None
+
+
+def slugify(text: str) -> str:
+    """``Glömt lösenord?`` -> ``glomt-losenord`` (URL-safe, ASCII)."""
+    ascii_text = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:100] or "artikel"
+
+
+def normalize_tags(tags: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for tag in tags:
+        cleaned = " ".join(str(tag).split()).lower()[:80]
+        if cleaned:
+            seen.setdefault(cleaned, None)
+    return list(seen)
+
+
+def get_article(slug: str) -> Article | None:
+    return db.session.scalar(select(Article).where(Article.slug == slug))
+
+
+def can_edit(user: User, function_slug: str) -> bool:
+    return user.has_role(Role.ADMIN) or user.has_role(Role.EDITOR, function_slug)
+
+
+def can_view(user: User, article: Article) -> bool:
+    return article.is_published or can_edit(user, article.function.slug)
+
+
+def editable_function_slugs(user: User) -> list[str] | None:
+    """The functions whose articles the user may edit; None means all (administrators)."""
+    if user.has_role(Role.ADMIN):
+        return None
+    return [f.slug for f in user.functions_for(Role.EDITOR)]
+
+
+def _validate(data: ArticleData, article: Article | None, video_hosts: Iterable[str]) -> None:
+    if not data.title.strip():
+        raise ArticleError(_l("A title is required."), "title")
+    if not SLUG_RE.match(data.slug):
+        raise ArticleError(_l("Use lower-case letters a-z, digits and hyphens in the address."), "slug")
+    other = get_article(data.slug)
+    if other is not None and other is not article:
+        raise ArticleError(_l("Another article already uses that address."), "slug")
+    if data.lang not in ARTICLE_LANGUAGES:
+        raise ArticleError(_l("Unknown language."), "lang")
+    if data.status not in ARTICLE_STATUSES:
+        raise ArticleError(_l("Unknown status."), "status")
+    if data.video_url:
+        parts = urlsplit(data.video_url)
+        if parts.scheme != "https" or parts.hostname not in set(video_hosts):
+            raise ArticleError(_l("Videos can only be embedded from the allowed video services."), "video_url")
+
+
+def _apply(article: Article, data: ArticleData) -> None:
+    article.title = data.title.strip()
+    article.slug = data.slug
+    article.summary = data.summary.strip()
+    article.body = data.body
+    article.lang = data.lang
+    article.function = get_function(data.function)
+    article.review_date = data.review_date
+    article.video_url = data.video_url or None
+    wanted = normalize_tags(data.tags)
+    for row in list(article.tag_rows):
+        if row.name not in wanted:
+            article.tag_rows.remove(row)
+    have = {row.name for row in article.tag_rows}
+    for name in wanted:
+        if name not in have:
+            article.tag_rows.append(ArticleTag(name=name))
+    if data.status != article.status:
+        article.status = data.status
+        if data.status == "published":
+            article.published_at = utcnow()
+
+
+def _link_translation(article: Article, slug: str | None) -> None:
+    if not slug:
+        return
+    other = get_article(slug)
+    if other is None or other is article:
+        raise ArticleError(_l("There is no other article with that address."), "translation_of")
+    if other.lang == article.lang:
+        raise ArticleError(_l("A translation must be in the other language."), "translation_of")
+    key = other.translation_key or article.translation_key or uuid.uuid4().hex
+    other.translation_key = key
+    article.translation_key = key
+
+
+def _record_revision(article: Article, editor: User | None, note: str) -> ArticleRevision:
+    number = (db.session.scalar(
+        select(func.max(ArticleRevision.number)).where(ArticleRevision.article_id == article.id)) or 0) + 1
+    revision = ArticleRevision(
+        article_id=article.id, number=number, title=article.title, summary=article.summary, body=article.body,
+        tags=", ".join(article.tags), status=article.status, note=note[:300],
+        editor_id=editor.id if editor else None,
+    )
+    db.session.add(revision)
+    db.session.flush()
+    mark_for_reindex(article)
+    return revision
+
+
+def create_article(data: ArticleData, author: User | None, video_hosts: Iterable[str] = ()) -> Article:
+    """A new article (a draft unless ``data.status`` says otherwise)."""
+    _validate(data, None, video_hosts)
+    article = Article(status="draft", created_by_id=author.id if author else None,
+                      updated_by_id=author.id if author else None)
+    _apply(article, data)
+    db.session.add(article)
+    db.session.flush()
+    _link_translation(article, data.translation_of)
+    _record_revision(article, author, "created")
+    return article
+
+
+def update_article(article: Article, data: ArticleData, editor: User | None, note: str = "",
+                   video_hosts: Iterable[str] = ()) -> Article:
+    """Save a change; a revision records who changed what."""
+    _validate(data, article, video_hosts)
+    _apply(article, data)
+    _link_translation(article, data.translation_of)
+    article.updated_at = utcnow()
+    article.updated_by_id = editor.id if editor else None
+    db.session.flush()
+    _record_revision(article, editor, note or "edited")
+    return article
+
+
+def set_article_status(article: Article, status: str, editor: User) -> Article:
+    if status not in ARTICLE_STATUSES:
+        raise ArticleError(_l("Unknown status."), "status")
+    if status != article.status:
+        article.status = status
+        if status == "published":
+            article.published_at = utcnow()
+        article.updated_at = utcnow()
+        article.updated_by_id = editor.id
+        db.session.flush()
+        _record_revision(article, editor, status)
+    return article
+
+
+def translations_of(article: Article) -> list[Article]:
+    if not article.translation_key:
+        return []
+    return list(db.session.scalars(select(Article).where(
+        Article.translation_key == article.translation_key, Article.id != article.id)))
+
+
+# --- attachments -------------------------------------------------------------------------------------------
+def _safe_display_name(name: str) -> str:
+    name = Path(name.replace("\\", "/")).name
+    name = re.sub(r"[^\w.\- ()åäöÅÄÖ]", "_", name).strip(" .")
+    return name[:200] or "fil"
+
+
+def add_attachment(article: Article, filename: str, stream: IO[bytes], uploader: User, upload_root: Path,
+                   max_bytes: int) -> ArticleAttachment:
+    """Store an uploaded file under ``upload_root`` with a random name after checking type and size."""
+    display = _safe_display_name(filename)
+    extension = display.rsplit(".", 1)[-1].lower() if "." in display else ""
+    if extension not in UPLOAD_TYPES:
+        raise UploadRejected(_l("files of this type are not accepted"))
+    content_type, signatures = UPLOAD_TYPES[extension]
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise UploadRejected(_l("the file is too large"))
+    if not data:
+        raise UploadRejected(_l("the file is empty"))
+    if signatures and not any(data.startswith(sig) for sig in signatures):
+        raise UploadRejected(_l("the file's content does not match its name"))
+    if extension == "mp4" and data[4:8] != b"ftyp":
+        raise UploadRejected(_l("the file's content does not match its name"))
+    stored = f"{uuid.uuid4().hex}.{extension}"
+    folder = upload_root / "articles"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / stored).write_bytes(data)
+    attachment = ArticleAttachment(article_id=article.id, original_name=display, stored_name=stored,
+                                   content_type=content_type, size=len(data), uploaded_by_id=uploader.id)
+    db.session.add(attachment)
+    db.session.flush()
+    return attachment
+
+
+def attachment_path(attachment: ArticleAttachment, upload_root: Path) -> Path:
+    return upload_root / "articles" / attachment.stored_name
+
+
+def delete_attachment(attachment: ArticleAttachment, upload_root: Path) -> None:
+    db.session.delete(attachment)
+    db.session.flush()
+    attachment_path(attachment, upload_root).unlink(missing_ok=True)
+
+
+# --- readers' side -----------------------------------------------------------------------------------------
+def record_feedback(article: Article, user: User, is_helpful: bool, comment: str = "") -> ArticleFeedback:
+    """Answer "Did this help?"; a second answer from the same person replaces the first."""
+    feedback = db.session.scalar(select(ArticleFeedback).where(
+        ArticleFeedback.article_id == article.id, ArticleFeedback.user_id == user.id))
+    if feedback is None:
+        feedback = ArticleFeedback(article_id=article.id, user_id=user.id, is_helpful=is_helpful)
+        db.session.add(feedback)
+    feedback.is_helpful = is_helpful
+    feedback.comment = comment.strip()[:2000]
+    feedback.created_at = utcnow()
+    db.session.flush()
+    return feedback
+
+
+def feedback_of(article: Article, user: User) -> ArticleFeedback | None:
+    return db.session.scalar(select(ArticleFeedback).where(
+        ArticleFeedback.article_id == article.id, ArticleFeedback.user_id == user.id))
+
+
+def record_view(article: Article, user: User | None, search_log_id: int | None = None) -> None:
+    """Count a reading, and remember which search (if any) led to it."""
+    db.session.execute(update(Article).where(Article.id == article.id).values(view_count=Article.view_count + 1))
+    if search_log_id and user is not None:
+        db.session.execute(update(SearchLog).where(
+            SearchLog.id == search_log_id, SearchLog.user_id == user.id).values(clicked_article_id=article.id))
+
+
+def normalize_query(text: str) -> str:
+    return " ".join(fold(text).split())[:300]
+
+
+def log_search(query: str, result_count: int, user: User | None, source: str = "page") -> SearchLog | None:
+    """Remember a search for the editors' statistics.
+
+    As-you-type searches arrive a keystroke at a time: a search that extends (or trims) the same person's
+    previous one within a minute updates that row instead of adding a new one.
+    """
+    normalized = normalize_query(query)
+    if not normalized:
+        return None
+    if user is not None:
+        previous = db.session.scalar(select(SearchLog).where(
+            SearchLog.user_id == user.id, SearchLog.created_at >= utcnow() - timedelta(minutes=1),
+        ).order_by(SearchLog.id.desc()).limit(1))
+        if previous is not None and (normalized.startswith(previous.normalized)
+                                     or previous.normalized.startswith(normalized)):
+            previous.query, previous.normalized = query.strip()[:300], normalized
+            previous.result_count = result_count
+            previous.created_at = utcnow()
+            previous.source = source
+            db.session.flush()
+            return previous
+    entry = SearchLog(query=query.strip()[:300], normalized=normalized, result_count=result_count,
+                      user_id=user.id if user else None, source=source)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+# --- import and export -------------------------------------------------------------------------------------
+def parse_article_file(text: str, default_slug: str) -> ArticleData:
+    """Markdown with YAML front matter (title, slug, lang, function, tags, summary; optional status,
+    review_date, translation_of)."""
+    if not text.startswith("---"):
+        raise ArticleError("missing YAML front matter")
+    try:
+        _, front, body = text.split("---", 2)
+        meta: dict[str, Any] = yaml.safe_load(front) or {}
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ArticleError(f"unreadable front matter: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise ArticleError("front matter must be a mapping")
+    for key in ("title", "function"):
+        if not meta.get(key):
+            raise ArticleError(f"front matter lacks {key!r}")
+    tags = meta.get("tags") or []
+    if isinstance(tags, str):
+        tags = [t.strip() for t in tags.split(",")]
+    review = meta.get("review_date")
+    return ArticleData(
+        title=str(meta["title"]), slug=str(meta.get("slug") or default_slug), summary=str(meta.get("summary") or ""),
+        body=body.lstrip("\n"), lang=str(meta.get("lang") or "sv"), function=str(meta["function"]),
+        tags=[str(t) for t in tags], status=str(meta.get("status") or "published"),
+        review_date=review if isinstance(review, date) else None,
+        translation_of=str(meta["translation_of"]) if meta.get("translation_of") else None,
+    )
+
+
+def import_articles(folder: Path, editor: User | None = None) -> tuple[int, int, list[str]]:
+    """Upsert every ``*.md`` in ``folder`` by slug; returns (created, updated, problems)."""
+    created = updated = 0
+    problems: list[str] = []
+    pending_translations: list[tuple[Article, str]] = []
+    for path in sorted(folder.glob("*.md")):
+        try:
+            data = parse_article_file(path.read_text(encoding="utf-8"), path.stem)
+            translation, data.translation_of = data.translation_of, None
+            with db.session.begin_nested():
+                article = get_article(data.slug)
+                if article is None:
+                    article = create_article(data, editor)
+                    created += 1
+                elif _differs(article, data):
+                    update_article(article, data, editor, note="imported")
+                    updated += 1
+            if translation:
+                pending_translations.append((article, translation))
+        except (ArticleError, ValueError, OSError) as exc:
+            problems.append(f"{path.name}: {exc}")
+    for article, slug in pending_translations:
+        try:
+            with db.session.begin_nested():
+                _link_translation(article, slug)
+        except ArticleError as exc:
+            problems.append(f"{article.slug}: {exc}")
+    return created, updated, problems
+
+
+def _differs(article: Article, data: ArticleData) -> bool:
+    return (article.title, article.summary, article.body, article.lang, article.function.slug, article.status,
+            article.tags) != (data.title.strip(), data.summary.strip(), data.body, data.lang, data.function,
+                              data.status, normalize_tags(data.tags))
+
+
+def export_articles(folder: Path) -> int:
+    """Write every article as ``<slug>.md`` with YAML front matter; returns the count."""
+    folder.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for article in db.session.scalars(select(Article).order_by(Article.slug)):
+        meta: dict[str, Any] = {
+            "title": article.title, "slug": article.slug, "lang": article.lang, "function": article.function.slug,
+            "tags": article.tags, "summary": article.summary, "status": article.status,
+        }
+        if article.review_date:
+            meta["review_date"] = article.review_date
+        others = translations_of(article)
+        if others:
+            meta["translation_of"] = others[0].slug
+        front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000)
+        (folder / f"{article.slug}.md").write_text(f"---\n{front}---\n\n{article.body.strip()}\n", encoding="utf-8")
+        count += 1
+    return count

@@ -1,0 +1,47 @@
+// Search as you type: fetches the results fragment for the search box and shows it under the box.
+// Without JavaScript the form still submits to the search page.
+(function () {
+  "use strict";
+  var DELAY_MS = 150;
+
+  function setUp(form) {
+    var input = form.querySelector("input[type=search]");
+    var target = document.querySelector(form.getAttribute("data-results"));
+    var url = form.getAttribute("data-live-search");
+    if (!input || !target || !url) { return; }
+    var timer = null;
+    var latest = 0;
+
+    function run() {
+      var params = new URLSearchParams(new FormData(form));
+      var text = (input.value || "").trim();
+      if (text.length < 2) { target.innerHTML = ""; return; }
+      var ticket = ++latest;
+      fetch(url + "?" + params.toString(), {credentials: "same-origin", headers: {"Accept": "text/html"}})
+        .then(function (response) { return response.ok ? response.text() : ""; })
+        .then(function (html) {
+          if (ticket !== latest) { return; }  // an older answer arriving late must not win
+          target.innerHTML = html;
+          if (window.history && form.getAttribute("action") === window.location.pathname) {
+            window.history.replaceState(null, "", window.location.pathname + "?" + params.toString());
+          }
+        })
+        .catch(function () { /* the button still works */ });
+    }
+
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(run, DELAY_MS);
+    });
+    form.querySelectorAll("select").forEach(function (select) { select.addEventListener("change", run); });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { input.value = ""; target.innerHTML = ""; }
+      if (event.key === "ArrowDown") {
+        var first = target.querySelector("a");
+        if (first) { event.preventDefault(); first.focus(); }
+      }
+    });
+  }
+
+  document.querySelectorAll("form[data-live-search]").forEach(setUp);
+}());
