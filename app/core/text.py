@@ -173,7 +173,7 @@ class TextAnalyzer:
                 if found is None:
                     continue
                 lemma, bent = found
-                if len(lemma) <= MIN_PART and lemma not in SHORT_PARTS:
+                if min(len(lemma), end - start) <= MIN_PART and lemma not in SHORT_PARTS:
                     continue
                 (parts, bent_rest, head), lemmas = rest
                 rank = (parts + 1, bent_rest + bent, head if parts else -len(lemma))

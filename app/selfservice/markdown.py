@@ -26,12 +26,18 @@ EXTENSIONS = ["tables", "sane_lists", "fenced_code", "def_list", "abbr"]
 ATTACHMENT_LINK = re.compile(r"\((attachment:)([^)\s]+)\)")
 
 
-def render_markdown(text: str, attachment_url: Callable[[str], str | None] | None = None) -> Markup:
+def render_markdown(text: str, attachment_url: Callable[[str], str | None] | None = None,
+                    title: str | None = None) -> Markup:
     """Safe HTML for an article body. ``attachment:name.pdf`` links and images point to the attachment.
 
     Headings start at h2 (the page's h1 is the title), scripts, event handlers and ``javascript:`` links
-    are removed, outside links open normally with ``rel="noopener noreferrer"``.
+    are removed, outside links open normally with ``rel="noopener noreferrer"``. A first ``# heading`` that
+    repeats ``title`` is left out (the page already shows the title).
     """
+    if title:
+        first, _, rest = text.lstrip().partition("\n")
+        if first.startswith("# ") and first[2:].strip() == title.strip():
+            text = rest
     if attachment_url is not None:
         def to_url(match: re.Match) -> str:
             url = attachment_url(match.group(2))

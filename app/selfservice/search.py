@@ -47,6 +47,8 @@ FUZZY_WEIGHT = 0.6  # a typo's likely corrections count less than an exact word
 PREFIX_WEIGHT = 0.7  # as-you-type completion of the last word
 SYNONYM_WEIGHT = 0.8
 ALTERNATIVE_TIEBREAK = 0.1
+COMMON_PART_MIN_DOCS = 2000
+COMMON_PART_SHARE = 0.2
 COORDINATION = 0.9  # documents that match more of the query's words rank higher
 CATCH_UP_SECONDS = 2.0
 WRITER_TIMEOUT = 3.0
@@ -92,11 +94,30 @@ class _BestOfMatcher(UnionMatcher):
             return self.__class__(a, b, tiebreak=self.tiebreak)
         return self
 
+    # Upper bounds for Whoosh's block skipping: the score never exceeds (1 + tiebreak) x the better side.
     def supports_block_quality(self):
-        return False
+        return self.a.supports_block_quality() and self.b.supports_block_quality()
 
     def max_quality(self):
         return max(self.a.max_quality(), self.b.max_quality()) * (1 + self.tiebreak)
+
+    def block_quality(self):
+        return max(self.a.block_quality(), self.b.block_quality()) * (1 + self.tiebreak)
+
+    def skip_to_quality(self, minquality):
+        a, b = self.a, self.b
+        if not a.is_active():
+            return b.skip_to_quality(minquality / (1 + self.tiebreak))
+        if not b.is_active():
+            return a.skip_to_quality(minquality / (1 + self.tiebreak))
+        skipped = 0
+        factor = 1 + self.tiebreak
+        while a.is_active() and b.is_active() and self.block_quality() < minquality:
+            if a.block_quality() * factor < minquality:
+                skipped += a.skip_to_quality(minquality / factor)
+            if b.is_active() and b.block_quality() * factor < minquality:
+                skipped += b.skip_to_quality(minquality / factor)
+        return skipped
 
     def score(self):
         a, b = self.a, self.b
@@ -223,7 +244,7 @@ class QueryBuilder:
     def _token_alternatives(self, token: Token, weight: float = 1.0) -> list[wq.Query]:
         """Ways a word may appear: itself, or (weaker) its compound parts."""
         alternatives = [self._terms([token.sv, token.en], weight)]
-        parts = [p for p in token.parts if p != token.sv]
+        parts = [p for p in token.parts if p != token.sv and not self._too_common(p)]
         if parts:
             alternatives.append(self._terms(parts, weight * PART_WEIGHT))
         return [a for a in alternatives if a is not None]
@@ -234,9 +255,18 @@ class QueryBuilder:
         never outweigh the other words of the query."""
         return alternatives[0] if len(alternatives) == 1 else BestOf(alternatives, tiebreak=ALTERNATIVE_TIEBREAK)
 
+    def _too_common(self, stem: str) -> bool:
+        """In a large index a compound part found in most articles says little and costs much to score."""
+        total = self.reader.doc_count()
+        return total >= COMMON_PART_MIN_DOCS and self.reader.doc_frequency("body", stem) > total * COMMON_PART_SHARE
+
     def _is_known(self, token: Token) -> bool:
         reader = self.reader
         return any(reader.doc_frequency(name, stem) for stem in (token.sv, token.en) for name in ("title", "body"))
+
+    def _starts_a_word(self, prefix: str) -> bool:
+        """Whether some word of the articles begins with ``prefix`` (someone still typing it)."""
+        return next(iter(self.reader.expand_prefix("spell", prefix)), None) is not None
 
     def corrections(self, word: str, limit: int = 3) -> list[str]:
         """Words of the articles within one or two edits of ``word``, closest and most common first."""
@@ -263,7 +293,7 @@ class QueryBuilder:
             if completing:
                 for name, boost in FIELD_WEIGHTS.items():
                     alternatives.append(wq.Prefix(name, token.word.text, boost=boost * PREFIX_WEIGHT))
-            if not self._is_known(token) and not completing:
+            if not self._is_known(token) and not (completing and self._starts_a_word(token.word.text)):
                 for candidate in self.corrections(token.word.text):
                     corrected.setdefault(token.word.text, candidate)
                     for fixed in self.analyzer.tokens(candidate, keep_stopwords=True):
@@ -330,18 +360,12 @@ class SearchIndex:
             self._index = None
             tmp = self.path.with_name(self.path.name + ".new")
             shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir(parents=True)
-            ix = whoosh_index.create_in(str(tmp), _schema())
+            ix = create_index(tmp)
             session = session or db.session
             latest = latest_revision_id(session)
             articles = published_articles(session)
-            analyzer = get_analyzer()
-            writer = ix.writer(limitmb=128)
-            for done, article in enumerate(articles, 1):
-                writer.add_document(**_document_fields(SearchDocument.from_article(article), analyzer))
-                if progress:
-                    progress(done, len(articles))
-            writer.commit(optimize=True)
+            write_documents(ix, (SearchDocument.from_article(a) for a in articles),
+                            (lambda done: progress(done, len(articles))) if progress else None)
             ix.close()
             (tmp / "lotsen-meta.json").write_text(json.dumps({"revision": latest}), encoding="utf-8")
             old = self.path.with_name(self.path.name + ".old")
@@ -469,22 +493,45 @@ class SearchIndex:
         self.catch_up()
         synonyms = self.synonym_table()
         with self._lock:
-            searcher = self._current_searcher()
-            builder = QueryBuilder(searcher.reader(), get_analyzer(), synonyms)
-            query, corrected, stems = builder.build(text, complete_last=complete_last)
-            if query is None:
-                return SearchResult([], 0)
-            filters = [wq.Term("function", function)] if function else []
-            if lang:
-                filters.append(wq.Term("lang", lang))
-            filter_query = wq.And(filters) if filters else None
-            results = searcher.search(query, limit=limit, filter=filter_query)
-            hits = [SearchHit(hit["slug"], round(hit.score, 4), int(hit["article_id"])) for hit in results]
-            total = results.estimated_length() if hits else 0
-        suggestion = None
-        if corrected:
-            suggestion = " ".join(corrected.get(w.text, w.text) for w in words(text))
-        return SearchResult(hits, total, suggestion, stems)
+            return run_query(self._current_searcher(), text, synonyms, limit, function, lang, complete_last)
+
+
+def run_query(searcher, text: str, synonyms: SynonymTable, limit: int = 10, function: str | None = None,
+              lang: str | None = None, complete_last: bool = False) -> SearchResult:
+    """Search an open Whoosh searcher the way Lotsen does (also used by the benchmark)."""
+    builder = QueryBuilder(searcher.reader(), get_analyzer(), synonyms)
+    query, corrected, stems = builder.build(text, complete_last=complete_last)
+    if query is None:
+        return SearchResult([], 0)
+    filters = [wq.Term("function", function)] if function else []
+    if lang:
+        filters.append(wq.Term("lang", lang))
+    results = searcher.search(query, limit=limit, filter=wq.And(filters) if filters else None)
+    hits = [SearchHit(hit["slug"], round(hit.score, 4), int(hit["article_id"])) for hit in results]
+    total = results.estimated_length() if hits else 0
+    suggestion = " ".join(corrected.get(w.text, w.text) for w in words(text)) if corrected else None
+    return SearchResult(hits, total, suggestion, stems)
+
+
+def write_documents(ix, documents: Iterable[SearchDocument], progress: Callable[[int], None] | None = None) -> None:
+    """Add documents to a fresh index in one writer and optimise it."""
+    analyzer = get_analyzer()
+    writer = ix.writer(limitmb=128)
+    for done, doc in enumerate(documents, 1):
+        writer.add_document(**_document_fields(doc, analyzer))
+        if progress:
+            progress(done)
+    writer.commit(optimize=True)
+
+
+def create_index(path: Path):
+    """A new, empty Whoosh index with Lotsen's schema at ``path``."""
+    path.mkdir(parents=True, exist_ok=True)
+    return whoosh_index.create_in(str(path), _schema())
+
+
+def builtin_synonym_table() -> SynonymTable:
+    return SynonymTable(_builtin_synonyms(), get_analyzer())
 
 
 _builtin_cache: list[list[str]] | None = None

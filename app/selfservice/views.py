@@ -109,7 +109,7 @@ def _render_article(found, feedback_form: FeedbackForm, status: int = 200):
     response = current_app.make_response((render_template(
         "selfservice/article.html",
         article=found,
-        body=render_markdown(found.body, _attachment_url(found)),
+        body=render_markdown(found.body, _attachment_url(found), title=found.title),
         related=queries.related_articles(found),
         translations=services.translations_of(found),
         feedback=services.feedback_of(found, current_user),

@@ -64,3 +64,24 @@ def page(browser, live_server):
     browser.delete_all_cookies()
     yield browser
     browser.delete_all_cookies()
+
+
+def wait_for_text(page, text: str, timeout: float = 5, within: str = "body") -> None:
+    """Wait until the page (after a navigation or a script's update) shows ``text`` in ``within`` (CSS)."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # the old page may vanish while being read: such errors only mean "not yet"
+    WebDriverWait(page, timeout, ignored_exceptions=(WebDriverException,)).until(
+        lambda driver: text in driver.find_element(By.CSS_SELECTOR, within).text)
+
+
+def log_in(page, base_url: str, username: str, password: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    page.get(f"{base_url}/login")
+    page.find_element(By.ID, "username").send_keys(username)
+    page.find_element(By.ID, "password").send_keys(password + Keys.ENTER)
+    wait_for_text(page, "Logga ut")

@@ -1,19 +1,11 @@
 import pytest
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 
 from app.demo import DEMO_PASSWORD
+from tests.e2e.conftest import wait_for_text
 
 pytestmark = pytest.mark.browser
-
-
-def wait_for_text(page, text: str) -> None:
-    """Wait until the page (after a navigation started by a click or Enter) shows ``text``."""
-    # the old page may vanish while being read: such errors only mean "not yet"
-    WebDriverWait(page, 5, ignored_exceptions=(WebDriverException,)).until(
-        lambda driver: text in driver.find_element(By.TAG_NAME, "body").text)
 
 
 def test_keyboard_log_in_language_switch_and_log_out(page, live_server):

@@ -134,3 +134,7 @@ def test_snippet_marks_query_words_and_escapes_html():
     assert "<mark>lösenordet</mark>" in html
     assert "<mark>lösenordsbyte</mark>" in html
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_as_you_type_still_corrects_a_finished_typo(corpus):
+    assert "glomt-losenordet" in [h.slug for h in get_index().search("lösenrod", complete_last=True).hits]

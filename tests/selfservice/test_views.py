@@ -148,3 +148,12 @@ def test_translations_link_to_each_other(client, create_user, auth, app):
 def test_readers_need_to_log_in(client, corpus):
     assert client.get("/search?q=lön").status_code == 302
     assert client.get("/articles/passerkort").status_code == 302
+
+
+def test_a_heading_repeating_the_title_is_not_shown_twice(client, create_user, auth, create_article):
+    create_article("Sjuklön", body="# Sjuklön\n\nText.\n\n# Mer\n\nMer text.", function="payroll")
+    create_user("karin")
+    auth.login("karin")
+    html = client.get("/articles/sjuklon").get_data(as_text=True)
+    assert html.count("Sjuklön</h") == 1
+    assert "<h2>Mer</h2>" in html

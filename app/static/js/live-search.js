@@ -37,7 +37,7 @@
     input.addEventListener("keydown", function (event) {
       if (event.key === "Escape") { input.value = ""; target.innerHTML = ""; }
       if (event.key === "ArrowDown") {
-        var first = target.querySelector("a");
+        var first = target.querySelector(".result-title a") || target.querySelector("a");
         if (first) { event.preventDefault(); first.focus(); }
       }
     });
