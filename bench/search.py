@@ -117,7 +117,8 @@ def main() -> None:
 
             with base_ix.searcher() as base_searcher, ours_ix.searcher() as ours_searcher:
                 parser = MultifieldParser(["title", "tags", "summary", "body"], base_ix.schema, group=OrGroup)
-                base = timed(lambda q: list(base_searcher.search(parser.parse(q), limit=10)), query_set)
+                base = timed(lambda q, parser=parser: list(base_searcher.search(parser.parse(q), limit=10)),
+                             query_set)
                 ours = timed(lambda q: run_query(ours_searcher, q, synonyms, limit=10), query_set)
             base_ix.close()
             ours_ix.close()
