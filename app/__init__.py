@@ -68,9 +68,11 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.selfservice import bp as selfservice_bp
     from app.selfservice import search
+    from app.tickets import bp as tickets_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(selfservice_bp)
+    app.register_blueprint(tickets_bp)
     search.init_app(app)
 
 
@@ -122,8 +124,10 @@ def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.demo import demo_cli
     from app.selfservice.cli import articles_cli, search_cli
+    from app.tickets.cli import outbox_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(articles_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(outbox_cli)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -117,6 +118,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSEN_MAX_UPLOAD_MB", 50, int, "largest accepted upload, in megabytes"),
     Setting("LOTSEN_VIDEO_HOSTS", ["www.youtube-nocookie.com", "player.vimeo.com"], _parse_list,
             "comma-separated hosts whose videos articles may embed (https only)"),
+    Setting("LOTSEN_BASE_URL", "http://127.0.0.1:5000", str, "Lotsen's address, for links in e-mails"),
+    Setting("LOTSEN_MAIL_FROM", "Lotsen <lotsen@kommun.example>", str, "sender of Lotsen's e-mails"),
+    Setting("LOTSEN_SMTP_HOST", "", str, "SMTP server; empty writes mails to <instance>/mail as .eml files"),
+    Setting("LOTSEN_SMTP_PORT", 25, int, "SMTP port"),
+    Setting("LOTSEN_SMTP_STARTTLS", False, _parse_bool, "use STARTTLS"),
+    Setting("LOTSEN_SMTP_USER", "", str, "SMTP user name (empty: no log-in)"),
+    Setting("LOTSEN_SMTP_PASSWORD", "", str, "SMTP password"),
+    Setting("LOTSEN_OFFICE_HOURS", "08:00-17:00", str,
+            "working hours Monday to Friday for service levels (Swedish public holidays are off)"),
+    Setting("LOTSEN_OUTBOX_INTERVAL", 10.0, _parse_positive_float, "seconds between outbox rounds in the worker loop"),
     Setting("LOTSEN_SESSION_COOKIE_SECURE", None, _parse_bool,
             "send cookies over HTTPS only; default true in production"),
 )
@@ -193,6 +204,10 @@ def load_config(
         raise ConfigError("LOTSEN_MAX_UPLOAD_MB must be greater than zero.")
     values["LOTSEN_SEARCH_INDEX_PATH"] = str(Path(values["LOTSEN_SEARCH_INDEX_PATH"] or instance_path / "search-index"))
     values["LOTSEN_UPLOAD_PATH"] = str(Path(values["LOTSEN_UPLOAD_PATH"] or instance_path / "uploads"))
+
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", values["LOTSEN_OFFICE_HOURS"]) or (
+            values["LOTSEN_OFFICE_HOURS"][:5] >= values["LOTSEN_OFFICE_HOURS"][6:]):
+        raise ConfigError("LOTSEN_OFFICE_HOURS must look like 08:00-17:00, start before end.")
 
     cookie_secure = values["LOTSEN_SESSION_COOKIE_SECURE"]
     if cookie_secure is None:

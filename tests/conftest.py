@@ -90,7 +90,7 @@ def make_app(migrated_database, tmp_path) -> Iterator[Callable[..., Flask]]:
     for app in apps:
         with app.app_context():
             db.session.rollback()
-            delete_all_rows(keep=("support_function", "topic"))
+            delete_all_rows(keep=("support_function", "topic", "ticket_category", "sla_target"))
             db.session.commit()
             db.engine.dispose()
     limiter.reset()

@@ -22,6 +22,7 @@ class SupportFunction(db.Model):
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     name_sv: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), default="")
     is_confidential: Mapped[bool] = mapped_column(default=False)
     is_first_line: Mapped[bool] = mapped_column(default=False)
     sort_order: Mapped[int] = mapped_column(default=0)

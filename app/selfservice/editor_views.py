@@ -11,6 +11,7 @@ from flask_login import current_user
 from app.auth.services import list_functions
 from app.core.db import db
 from app.core.permissions import Role, role_required
+from app.core.uploads import UploadRejected
 from app.selfservice import bp, queries, services
 from app.selfservice.forms import ArticleForm, AttachmentForm, ConfirmForm, SynonymsForm
 from app.selfservice.markdown import render_markdown
@@ -124,7 +125,7 @@ def upload_attachment(article_id: int):
         try:
             added = services.add_attachment(article, form.file.data.filename or "", form.file.data.stream,
                                             current_user, Path(current_app.config["LOTSEN_UPLOAD_PATH"]), limit)
-        except services.UploadRejected as exc:
+        except UploadRejected as exc:
             flash(_("The file was not uploaded: %(reason)s.", reason=str(exc)), "error")
         else:
             db.session.commit()

@@ -25,6 +25,7 @@ from app.auth.services import get_function
 from app.core.db import db, utcnow
 from app.core.permissions import Role
 from app.core.text import fold
+from app.core.uploads import store_upload
 from app.selfservice.models import (
     ARTICLE_LANGUAGES,
     ARTICLE_STATUSES,
@@ -39,36 +40,12 @@ from app.selfservice.search import mark_for_reindex
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-# extension -> (content type, magic bytes at the start or None when any content is fine)
-UPLOAD_TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
-    "pdf": ("application/pdf", (b"%PDF",)),
-    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
-    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    "gif": ("image/gif", (b"GIF87a", b"GIF89a")),
-    "webp": ("image/webp", (b"RIFF",)),
-    "mp4": ("video/mp4", None),
-    "webm": ("video/webm", (b"\x1a\x45\xdf\xa3",)),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
-    "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", (b"PK\x03\x04",)),
-    "odt": ("application/vnd.oasis.opendocument.text", (b"PK\x03\x04",)),
-    "ods": ("application/vnd.oasis.opendocument.spreadsheet", (b"PK\x03\x04",)),
-    "txt": ("text/plain", None),
-    "csv": ("text/csv", None),
-}
-
-
 class ArticleError(ValueError):
     """An article change that cannot be made; ``field`` names the form field at fault when there is one."""
 
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
-
-
-class UploadRejected(ValueError):  # noqa: N818
-    """An uploaded file is of a type Lotsen does not accept, too large or not what its name says."""
 
 
 @dataclass
@@ -236,35 +213,13 @@ def translations_of(article: Article) -> list[Article]:
 
 
 # --- attachments -------------------------------------------------------------------------------------------
-def _safe_display_name(name: str) -> str:
-    name = Path(name.replace("\\", "/")).name
-    name = re.sub(r"[^\w.\- ()åäöÅÄÖ]", "_", name).strip(" .")
-    return name[:200] or "fil"
-
-
 def add_attachment(article: Article, filename: str, stream: IO[bytes], uploader: User, upload_root: Path,
                    max_bytes: int) -> ArticleAttachment:
     """Store an uploaded file under ``upload_root`` with a random name after checking type and size."""
-    display = _safe_display_name(filename)
-    extension = display.rsplit(".", 1)[-1].lower() if "." in display else ""
-    if extension not in UPLOAD_TYPES:
-        raise UploadRejected(_l("files of this type are not accepted"))
-    content_type, signatures = UPLOAD_TYPES[extension]
-    data = stream.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise UploadRejected(_l("the file is too large"))
-    if not data:
-        raise UploadRejected(_l("the file is empty"))
-    if signatures and not any(data.startswith(sig) for sig in signatures):
-        raise UploadRejected(_l("the file's content does not match its name"))
-    if extension == "mp4" and data[4:8] != b"ftyp":
-        raise UploadRejected(_l("the file's content does not match its name"))
-    stored = f"{uuid.uuid4().hex}.{extension}"
-    folder = upload_root / "articles"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / stored).write_bytes(data)
-    attachment = ArticleAttachment(article_id=article.id, original_name=display, stored_name=stored,
-                                   content_type=content_type, size=len(data), uploaded_by_id=uploader.id)
+    stored = store_upload(filename, stream, upload_root / "articles", max_bytes)
+    attachment = ArticleAttachment(article_id=article.id, original_name=stored.original_name,
+                                   stored_name=stored.stored_name, content_type=stored.content_type,
+                                   size=stored.size, uploaded_by_id=uploader.id)
     db.session.add(attachment)
     db.session.flush()
     return attachment

@@ -5,7 +5,8 @@
   var DELAY_MS = 150;
 
   function setUp(form) {
-    var input = form.querySelector("input[type=search]");
+    var mirror = form.getAttribute("data-mirror") && document.querySelector(form.getAttribute("data-mirror"));
+    var input = form.querySelector("input[type=search]") || form.querySelector("input[name=q]");
     var target = document.querySelector(form.getAttribute("data-results"));
     var url = form.getAttribute("data-live-search");
     if (!input || !target || !url) { return; }
@@ -29,10 +30,16 @@
         .catch(function () { /* the button still works */ });
     }
 
-    input.addEventListener("input", function () {
+    function later() {
       window.clearTimeout(timer);
       timer = window.setTimeout(run, DELAY_MS);
-    });
+    }
+    if (mirror) {  // suggestions for another field, e.g. the subject of a question
+      mirror.addEventListener("input", function () { input.value = mirror.value; later(); });
+      if (mirror.value) { input.value = mirror.value; later(); }
+      return;
+    }
+    input.addEventListener("input", later);
     form.querySelectorAll("select").forEach(function (select) { select.addEventListener("change", run); });
     input.addEventListener("keydown", function (event) {
       if (event.key === "Escape") { input.value = ""; target.innerHTML = ""; }
@@ -44,4 +51,13 @@
   }
 
   document.querySelectorAll("form[data-live-search]").forEach(setUp);
+
+  // A form sent twice (double click) would do its work twice: disable its buttons once it is on its way.
+  document.querySelectorAll("form[data-prevent-double-submit]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      window.setTimeout(function () {
+        form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+      }, 0);
+    });
+  });
 }());

@@ -1,0 +1,33 @@
+"""The audit log: who looked at or changed what, for confidential cases and other sensitive data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import UTCDateTime, db, utcnow
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+def record(user_id: int | None, action: str, object_type: str, object_id: str | int, detail: str = "",
+           address: str = "") -> AuditEntry:
+    """Add an entry to the audit log (flushed with the caller's transaction)."""
+    entry = AuditEntry(user_id=user_id, action=action, object_type=object_type, object_id=str(object_id),
+                       detail=detail[:300], address=address[:64])
+    db.session.add(entry)
+    return entry

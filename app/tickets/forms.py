@@ -1,0 +1,71 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+RATING_CHOICES = [SelectChoice(str(n), str(n)) for n in range(1, 6)]
+
+
+class AskForm(FlaskForm):
+    category = SelectField(_l("What is it about?"), choices=[], validators=[Optional()])
+    subject = StringField(_l("Subject"), validators=[DataRequired(message=_l("Write a short subject.")),
+                                                     Length(max=200)])
+    description = TextAreaField(_l("Describe your question"), validators=[
+        DataRequired(message=_l("Describe what you need help with.")), Length(max=20_000)], render_kw={"rows": 8})
+    files = MultipleFileField(_l("Attachments (optional)"))
+    on_behalf_of = StringField(_l("On behalf of a colleague (user name, optional)"),
+                               validators=[Optional(), Length(max=120)])
+    submit_token = HiddenField()
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(_l("Message"), validators=[DataRequired(message=_l("Write a message.")),
+                                                    Length(max=20_000)], render_kw={"rows": 6})
+    files = MultipleFileField(_l("Attachments (optional)"))
+    internal = BooleanField(_l("Internal note (not shown to the requester)"))
+    then_wait = BooleanField(_l("Wait for the requester's answer"))
+
+
+class RateForm(FlaskForm):
+    rating = RadioField(_l("How satisfied are you with the help? (1 = not at all, 5 = very)"),
+                        choices=RATING_CHOICES, validators=[DataRequired(message=_l("Choose 1 to 5."))])
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=2000)],
+                            render_kw={"rows": 3})
+
+
+class ActionForm(FlaskForm):
+    """Small case actions posted from the case page; each uses only the fields it needs. The services check
+    the chosen values, with messages that say what is wrong."""
+
+    status = SelectField(_l("Status"), choices=[], validators=[Optional()], validate_choice=False)
+    priority = SelectField(_l("Priority"), choices=[], validators=[Optional()], validate_choice=False)
+    assignee = SelectField(_l("Assigned to"), choices=[], validators=[Optional()], validate_choice=False)
+    function = SelectField(_l("Move to"), choices=[], validators=[Optional()], validate_choice=False)
+    reason = StringField(_l("Why?"), validators=[Optional(), Length(max=500)])
+    target = StringField(_l("Duplicate of case number"), validators=[Optional(), Length(max=20)])
+
+
+class RegisterForm(FlaskForm):
+    requester = StringField(_l("The person's user name"), validators=[
+        DataRequired(message=_l("Enter the user name of the person who contacted you.")), Length(max=120)])
+    channel = SelectField(_l("Contact by"), choices=[])
+    function = SelectField(_l("Support function"), choices=[])
+    subject = StringField(_l("Subject"), validators=[DataRequired(message=_l("Write a short subject.")),
+                                                     Length(max=200)])
+    description = TextAreaField(_l("What was it about?"), validators=[
+        DataRequired(message=_l("Describe what you need help with.")), Length(max=20_000)], render_kw={"rows": 6})
+
+
+class CannedForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(message=_l("Write a title.")), Length(max=120)])
+    body = TextAreaField(_l("Text"), validators=[DataRequired(message=_l("Write a text.")), Length(max=10_000)],
+                         render_kw={"rows": 6})

@@ -1,0 +1,179 @@
+"""Cases (tickets), their timeline, attachments, categories, canned responses and service-level targets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.models import SupportFunction, User
+from app.core.db import UTCDateTime, db, utcnow
+from app.core.i18n import localized
+
+STATUSES = ("new", "open", "waiting", "resolved", "closed")
+OPEN_STATUSES = ("new", "open", "waiting")
+PRIORITIES = ("low", "normal", "high", "urgent")
+CHANNELS = ("portal", "phone", "visit", "email", "widget")
+
+
+class Category(db.Model):
+    """A help topic people pick when they ask ("Lönespecifikation", "Dator och skrivare" ...)."""
+
+    __tablename__ = "ticket_category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name_sv: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    function_id: Mapped[int] = mapped_column(ForeignKey("support_function.id"))
+    sort_order: Mapped[int] = mapped_column(default=0)
+
+    function: Mapped[SupportFunction] = relationship(lazy="joined")
+
+    @property
+    def name(self) -> str:
+        return localized(self.name_sv, self.name_en)
+
+
+class Ticket(db.Model):
+    __tablename__ = "ticket"
+    __table_args__ = (
+        UniqueConstraint("year", "sequence"),
+        # the queue views page by (last activity, id) within a function and status
+        Index("ix_ticket_queue", "function_id", "status", "last_activity_at", "id"),
+        Index("ix_ticket_requester_activity", "requester_id", "last_activity_at", "id"),
+        Index("ix_ticket_assignee_status", "assignee_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    year: Mapped[int]
+    sequence: Mapped[int]
+    subject: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="new")
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    channel: Mapped[str] = mapped_column(String(10), default="portal")
+    function_id: Mapped[int] = mapped_column(ForeignKey("support_function.id"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_category.id", ondelete="SET NULL"))
+    requester_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    suggested_function_id: Mapped[int | None] = mapped_column(ForeignKey("support_function.id"))
+    routing_confidence: Mapped[float | None]
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"))
+    submit_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_minutes: Mapped[int] = mapped_column(default=0)
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    rating: Mapped[int | None]
+    rating_comment: Mapped[str] = mapped_column(Text, default="")
+
+    function: Mapped[SupportFunction] = relationship(foreign_keys=[function_id], lazy="joined")
+    suggested_function: Mapped[SupportFunction | None] = relationship(foreign_keys=[suggested_function_id])
+    category: Mapped[Category | None] = relationship(lazy="joined")
+    requester: Mapped[User] = relationship(foreign_keys=[requester_id], lazy="joined")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+    merged_into: Mapped[Ticket | None] = relationship(remote_side=[id])
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="TicketEvent.id"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def __repr__(self) -> str:
+        return f"<Ticket {self.number} {self.status}>"
+
+
+class TicketEvent(db.Model):
+    """One entry of a case's timeline: a reply, an internal note, or a change (status, assignee, route ...)."""
+
+    __tablename__ = "ticket_event"
+    __table_args__ = (Index("ix_ticket_event_ticket", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    is_public: Mapped[bool] = mapped_column(default=False)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+    author: Mapped[User | None] = relationship(lazy="joined")
+    attachments: Mapped[list[TicketAttachment]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class TicketAttachment(db.Model):
+    __tablename__ = "ticket_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("ticket_event.id", ondelete="CASCADE"), index=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+
+    event: Mapped[TicketEvent] = relationship(back_populates="attachments")
+
+
+class CannedResponse(db.Model):
+    """A ready answer of a support function; ``{first_name}`` and ``{case_number}`` are filled in."""
+
+    __tablename__ = "canned_response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    function_id: Mapped[int] = mapped_column(ForeignKey("support_function.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+
+    function: Mapped[SupportFunction] = relationship()
+
+
+class SlaTarget(db.Model):
+    """Service-level targets of a function for one priority, in working hours."""
+
+    __tablename__ = "sla_target"
+    __table_args__ = (UniqueConstraint("function_id", "priority"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    function_id: Mapped[int] = mapped_column(ForeignKey("support_function.id"))
+    priority: Mapped[str] = mapped_column(String(10))
+    first_response_hours: Mapped[float]
+    resolution_hours: Mapped[float]
+
+
+class TicketPresence(db.Model):
+    """Who had a case open, and when last: so colleagues see that someone else is on it."""
+
+    __tablename__ = "ticket_presence"
+    __table_args__ = (UniqueConstraint("ticket_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class TicketCounter(db.Model):
+    """The last case number used in a year (LOT-2026-000123), incremented atomically."""
+
+    __tablename__ = "ticket_counter"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(default=0)

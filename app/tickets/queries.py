@@ -1,0 +1,113 @@
+"""Read-side helpers: the specialists' queues and "Mina ärenden", paged by keyset (never OFFSET), so a page
+costs the same on the first page and the thousandth, with a million cases."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, and_, func, or_, select, tuple_
+
+from app.auth.models import User
+from app.core.db import db
+from app.tickets.models import OPEN_STATUSES, Ticket
+
+QUEUE_VIEWS = ("unassigned", "mine", "waiting", "open", "due_soon", "breached", "resolved")
+SORTS = ("activity", "created", "due")
+PAGE_SIZE = 25
+DUE_SOON = timedelta(hours=2)
+
+
+@dataclass
+class Page:
+    tickets: list[Ticket]
+    next_cursor: str | None
+
+
+def _encode(value, ticket_id: int) -> str:
+    raw = f"{value.isoformat() if isinstance(value, datetime) else value}|{ticket_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str | None) -> tuple[datetime, int] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        value, ticket_id = raw.rsplit("|", 1)
+        return datetime.fromisoformat(value), int(ticket_id)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _keyset(query: Select, sort: str, cursor: str | None, limit: int) -> Page:
+    column, descending = {
+        "activity": (Ticket.last_activity_at, True),
+        "created": (Ticket.created_at, True),
+        "due": (Ticket.resolution_due_at, False),
+    }[sort if sort in SORTS else "activity"]
+    position = _decode(cursor)
+    if position is not None:
+        value, ticket_id = position
+        key, bound = tuple_(column, Ticket.id), tuple_(value, ticket_id)
+        query = query.where(key < bound if descending else key > bound)
+    order = (column.desc(), Ticket.id.desc()) if descending else (column.asc(), Ticket.id.asc())
+    rows = list(db.session.scalars(query.order_by(*order).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = _encode(getattr(rows[-1], column.key), rows[-1].id) if more and rows else None
+    return Page(rows, next_cursor)
+
+
+def queue(function_ids: list[int], view: str, user: User, now: datetime, *, text: str = "",
+          priority: str | None = None, sort: str = "activity", cursor: str | None = None,
+          limit: int = PAGE_SIZE) -> Page:
+    """One page of a specialist's queue view over the given functions."""
+    return _keyset(_queue_query(function_ids, view, user, now, text, priority), sort, cursor, limit)
+
+
+def _queue_query(function_ids: list[int], view: str, user: User, now: datetime, text: str = "",
+                 priority: str | None = None) -> Select:
+    query = select(Ticket).where(Ticket.function_id.in_(function_ids))
+    open_ = Ticket.status.in_(OPEN_STATUSES)
+    conditions = {
+        "unassigned": and_(open_, Ticket.assignee_id.is_(None)),
+        "mine": and_(open_, Ticket.assignee_id == user.id),
+        "waiting": Ticket.status == "waiting",
+        "open": open_,
+        "due_soon": and_(open_, Ticket.status != "waiting", or_(
+            and_(Ticket.first_response_at.is_(None), Ticket.first_response_due_at.between(now, now + DUE_SOON)),
+            Ticket.resolution_due_at.between(now, now + DUE_SOON))),
+        "breached": and_(open_, Ticket.status != "waiting", or_(
+            and_(Ticket.first_response_at.is_(None), Ticket.first_response_due_at < now),
+            Ticket.resolution_due_at < now)),
+        "resolved": Ticket.status.in_(("resolved", "closed")),
+    }
+    query = query.where(conditions.get(view, open_))
+    if priority:
+        query = query.where(Ticket.priority == priority)
+    if text.strip():
+        needle = text.strip()
+        query = query.where(or_(Ticket.number == needle.upper(), Ticket.subject.ilike(f"%{needle}%")))
+    return query
+
+
+def my_cases(user: User, *, cursor: str | None = None, limit: int = PAGE_SIZE, open_only: bool = False) -> Page:
+    """The cases a person asked, or registered for someone else, most recently active first."""
+    query = select(Ticket).where(or_(Ticket.requester_id == user.id, Ticket.created_by_id == user.id))
+    if open_only:
+        query = query.where(Ticket.status.in_(OPEN_STATUSES))
+    return _keyset(query, "activity", cursor, limit)
+
+
+COUNT_CAP = 1000
+
+
+def queue_counts(function_ids: list[int], user: User, now: datetime) -> dict[str, int]:
+    """How many cases each view holds, counted up to ``COUNT_CAP`` (shown as "1000+" beyond)."""
+    counts = {}
+    for view in QUEUE_VIEWS[:-1]:
+        capped = _queue_query(function_ids, view, user, now).with_only_columns(Ticket.id).limit(COUNT_CAP + 1)
+        counts[view] = db.session.scalar(select(func.count()).select_from(capped.subquery())) or 0
+    return counts

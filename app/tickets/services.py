@@ -1,0 +1,453 @@
+"""Cases: asking, replying, notes, status, assignment, re-routing, merging, rating, and who may see what.
+
+Services flush, the caller commits: a case, its first timeline entry, its attachments and its e-mails are
+written in one transaction, so a crash half-way leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.models import SupportFunction, User
+from app.auth.services import get_function, get_user
+from app.core import audit
+from app.core.db import db, utcnow
+from app.core.mail import enqueue
+from app.core.permissions import Role
+from app.core.uploads import StoredFile, store_upload
+from app.tickets.models import (
+    OPEN_STATUSES,
+    PRIORITIES,
+    STATUSES,
+    CannedResponse,
+    Category,
+    SlaTarget,
+    Ticket,
+    TicketAttachment,
+    TicketCounter,
+    TicketEvent,
+    TicketPresence,
+)
+from app.tickets.routing import RoutingDecision, decide_route
+from app.tickets.sla import WorkingCalendar
+
+REOPEN_DAYS = 14
+PRESENCE_MINUTES = 5
+DEFAULT_SLA_HOURS = (9.0, 45.0)  # one working day to a first answer, a working week to resolve
+
+
+class TicketError(ValueError):
+    """A change to a case that is not allowed; the message is for the user."""
+
+
+@dataclass
+class Upload:
+    filename: str
+    stream: IO[bytes]
+
+
+@dataclass
+class MailContext:
+    """What e-mails need from the app: where to link, the calendar, and how to render text."""
+
+    base_url: str
+    default_locale: str
+    render: object  # callable(template_name, **context) -> str
+
+
+# --- who may see and do what -------------------------------------------------------------------------------
+def is_party(user: User, ticket: Ticket) -> bool:
+    return user.id in (ticket.requester_id, ticket.created_by_id)
+
+
+def works_in(user: User, function: SupportFunction) -> bool:
+    return user.has_role(Role.SPECIALIST, function.slug)
+
+
+def can_view(user: User, ticket: Ticket) -> bool:
+    """The requester (and whoever registered the case for them) and the specialists of its function.
+
+    HR and payroll cases are confidential to those functions: nobody else, administrators included."""
+    if is_party(user, ticket) or works_in(user, ticket.function):
+        return True
+    return not ticket.function.is_confidential and user.has_role(Role.ADMIN)
+
+
+def can_work(user: User, ticket: Ticket) -> bool:
+    return works_in(user, ticket.function)
+
+
+def record_view(user: User, ticket: Ticket, address: str = "") -> None:
+    """Audit every look at a confidential case; note a specialist's presence."""
+    if ticket.function.is_confidential:
+        audit.record(user.id, "view", "ticket", ticket.number, address=address)
+    if can_work(user, ticket):
+        presence = db.session.scalar(select(TicketPresence).where(
+            TicketPresence.ticket_id == ticket.id, TicketPresence.user_id == user.id))
+        if presence is None:
+            db.session.add(TicketPresence(ticket_id=ticket.id, user_id=user.id))
+        else:
+            presence.seen_at = utcnow()
+        db.session.flush()
+
+
+def others_viewing(ticket: Ticket, user: User) -> list[User]:
+    since = utcnow() - timedelta(minutes=PRESENCE_MINUTES)
+    rows = db.session.scalars(select(TicketPresence).where(
+        TicketPresence.ticket_id == ticket.id, TicketPresence.user_id != user.id, TicketPresence.seen_at >= since))
+    return [row.user for row in rows]
+
+
+# --- reading -----------------------------------------------------------------------------------------------
+def get_ticket(number: str) -> Ticket | None:
+    return db.session.scalar(select(Ticket).where(Ticket.number == number.upper()))
+
+
+def list_categories() -> list[Category]:
+    return list(db.session.scalars(select(Category).order_by(Category.sort_order, Category.slug)))
+
+
+def get_category(slug: str | None) -> Category | None:
+    if not slug:
+        return None
+    return db.session.scalar(select(Category).where(Category.slug == slug))
+
+
+def public_events(ticket: Ticket) -> list[TicketEvent]:
+    return [e for e in ticket.events if e.is_public]
+
+
+def canned_responses(function: SupportFunction) -> list[CannedResponse]:
+    return list(db.session.scalars(
+        select(CannedResponse).where(CannedResponse.function_id == function.id).order_by(CannedResponse.title)))
+
+
+def fill_placeholders(text: str, ticket: Ticket) -> str:
+    return text.replace("{first_name}", ticket.requester.first_name).replace("{case_number}", ticket.number)
+
+
+# --- service levels ----------------------------------------------------------------------------------------
+def _targets(ticket: Ticket) -> tuple[float, float]:
+    target = db.session.scalar(select(SlaTarget).where(
+        SlaTarget.function_id == ticket.function_id, SlaTarget.priority == ticket.priority))
+    return (target.first_response_hours, target.resolution_hours) if target else DEFAULT_SLA_HOURS
+
+
+def _set_due_dates(ticket: Ticket, calendar: WorkingCalendar) -> None:
+    first, resolution = _targets(ticket)
+    ticket.first_response_due_at = calendar.add_working_minutes(ticket.created_at, first * 60 + ticket.paused_minutes)
+    ticket.resolution_due_at = calendar.add_working_minutes(
+        ticket.created_at, resolution * 60 + ticket.paused_minutes)
+
+
+# --- creating ----------------------------------------------------------------------------------------------
+def _next_number(year: int) -> tuple[int, str]:
+    counter = db.session.get(TicketCounter, year)
+    if counter is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(TicketCounter(year=year, last=0))
+        except IntegrityError:
+            pass  # another request created the year's counter first
+    db.session.execute(update(TicketCounter).where(TicketCounter.year == year).values(last=TicketCounter.last + 1))
+    sequence = db.session.scalar(select(TicketCounter.last).where(TicketCounter.year == year))
+    return sequence, f"LOT-{year}-{sequence:06d}"
+
+
+def _attach(event: TicketEvent, uploads: Iterable[Upload], upload_root: Path, max_bytes: int) -> None:
+    for upload in uploads:
+        stored: StoredFile = store_upload(upload.filename, upload.stream, upload_root / "tickets", max_bytes)
+        event.attachments.append(TicketAttachment(
+            original_name=stored.original_name, stored_name=stored.stored_name,
+            content_type=stored.content_type, size=stored.size))
+
+
+def find_by_token(token: str | None) -> Ticket | None:
+    if not token:
+        return None
+    return db.session.scalar(select(Ticket).where(Ticket.submit_token == token))
+
+
+def create_ticket(
+    requester: User,
+    subject: str,
+    description: str,
+    *,
+    category: Category | None,
+    calendar: WorkingCalendar,
+    mail: MailContext,
+    created_by: User | None = None,
+    channel: str = "portal",
+    submit_token: str | None = None,
+    uploads: Iterable[Upload] = (),
+    upload_root: Path | None = None,
+    max_bytes: int = 0,
+    priority: str = "normal",
+    decision: RoutingDecision | None = None,
+) -> Ticket:
+    """Register a case, route it, set its service-level clock and tell the requester."""
+    existing = find_by_token(submit_token)
+    if existing is not None:  # the same form sent twice (a double click, a reloaded page)
+        return existing
+    subject, description = subject.strip(), description.strip()
+    if not subject or not description:
+        raise TicketError(_l("Write a subject and a description."))
+    decision = decision or decide_route(category, subject, description)
+    now = utcnow()
+    sequence, number = _next_number(now.year)
+    ticket = Ticket(
+        number=number, year=now.year, sequence=sequence, subject=subject[:200], description=description,
+        status="new", priority=priority if priority in PRIORITIES else "normal", channel=channel,
+        function=decision.function, category=category, requester=requester, created_by=created_by,
+        suggested_function=decision.suggested, routing_confidence=decision.confidence,
+        submit_token=submit_token, created_at=now, last_activity_at=now, paused_minutes=0,
+    )
+    _set_due_dates(ticket, calendar)
+    db.session.add(ticket)
+    event = TicketEvent(kind="created", is_public=True, author=created_by or requester, body=description,
+                        data={"channel": channel, "routing": decision.reason})
+    ticket.events.append(event)
+    if uploads and upload_root is not None:
+        _attach(event, uploads, upload_root, max_bytes)
+    db.session.flush()
+    _mail(requester, "created", ticket, mail)
+    return ticket
+
+
+# --- working a case ----------------------------------------------------------------------------------------
+def _event(ticket: Ticket, kind: str, author: User | None, body: str = "", public: bool = False,
+           **data) -> TicketEvent:
+    event = TicketEvent(kind=kind, author=author, body=body, is_public=public, data=data)
+    ticket.events.append(event)
+    ticket.last_activity_at = utcnow()
+    return event
+
+
+def add_reply(ticket: Ticket, author: User, body: str, *, public: bool, calendar: WorkingCalendar,
+              mail: MailContext, uploads: Iterable[Upload] = (), upload_root: Path | None = None,
+              max_bytes: int = 0, then_wait: bool = False) -> TicketEvent:
+    """A public reply or an internal note (specialists only). A requester's reply reopens a waiting case."""
+    body = body.strip()
+    if not body:
+        raise TicketError(_l("Write a message."))
+    specialist = can_work(author, ticket)
+    if not specialist:
+        if not is_party(author, ticket):
+            raise TicketError(_l("You cannot reply to this case."))
+        if not public:
+            raise TicketError(_l("Only specialists can write internal notes."))
+        if ticket.status == "closed":
+            raise TicketError(_l("The case is closed. Ask a new question instead."))
+    event = _event(ticket, "reply" if public else "note", author, body, public)
+    if uploads and upload_root is not None:
+        _attach(event, uploads, upload_root, max_bytes)
+    if specialist and public:
+        if ticket.first_response_at is None:
+            ticket.first_response_at = event.created_at or utcnow()
+        if then_wait:
+            _set_status(ticket, author, "waiting", calendar)
+        elif ticket.status == "new":
+            _set_status(ticket, author, "open", calendar)
+        _mail(ticket.requester, "reply", ticket, mail, body=body)
+    elif not specialist:
+        if ticket.status in ("waiting", "resolved"):
+            _set_status(ticket, author, "open", calendar)
+        if ticket.assignee is not None:
+            _mail(ticket.assignee, "requester_reply", ticket, mail, body=body)
+        elif ticket.function.email:
+            _mail_address(ticket.function.email, "requester_reply", ticket, mail, body=body)
+    db.session.flush()
+    return event
+
+
+def _set_status(ticket: Ticket, actor: User, status: str, calendar: WorkingCalendar) -> None:
+    old = ticket.status
+    if old == status:
+        return
+    now = utcnow()
+    if old == "waiting" and ticket.waiting_since is not None:
+        ticket.paused_minutes += int(calendar.working_minutes_between(ticket.waiting_since, now))
+        ticket.waiting_since = None
+        _set_due_dates(ticket, calendar)
+    if status == "waiting":
+        ticket.waiting_since = now
+    if status == "resolved":
+        ticket.resolved_at = now
+    if status == "closed":
+        ticket.closed_at = now
+    if status in OPEN_STATUSES:
+        ticket.resolved_at = None if old in ("resolved", "closed") else ticket.resolved_at
+        ticket.closed_at = None
+    ticket.status = status
+    _event(ticket, "status", actor, public=True, old=old, new=status)
+
+
+def change_status(ticket: Ticket, actor: User, status: str, calendar: WorkingCalendar, mail: MailContext) -> None:
+    if status not in STATUSES:
+        raise TicketError(_l("Unknown status."))
+    if not can_work(actor, ticket):
+        raise TicketError(_l("Only the case's support function can change its status."))
+    was = ticket.status
+    _set_status(ticket, actor, status, calendar)
+    if status == "resolved" and was != "resolved":
+        _mail(ticket.requester, "resolved", ticket, mail)
+    db.session.flush()
+
+
+def assign(ticket: Ticket, actor: User, assignee: User | None) -> None:
+    if not can_work(actor, ticket):
+        raise TicketError(_l("Only the case's support function can assign it."))
+    if assignee is not None and not works_in(assignee, ticket.function):
+        raise TicketError(_l("%(name)s does not work in %(function)s.", name=assignee.name,
+                             function=ticket.function.name))
+    if ticket.assignee_id == (assignee.id if assignee else None):
+        return
+    old = ticket.assignee.username if ticket.assignee else None
+    ticket.assignee = assignee
+    _event(ticket, "assign", actor, old=old, new=assignee.username if assignee else None)
+    db.session.flush()
+
+
+def set_priority(ticket: Ticket, actor: User, priority: str, calendar: WorkingCalendar) -> None:
+    if priority not in PRIORITIES:
+        raise TicketError(_l("Unknown priority."))
+    if not can_work(actor, ticket):
+        raise TicketError(_l("Only the case's support function can change its priority."))
+    if ticket.priority == priority:
+        return
+    _event(ticket, "priority", actor, old=ticket.priority, new=priority)
+    ticket.priority = priority
+    _set_due_dates(ticket, calendar)
+    db.session.flush()
+
+
+def reroute(ticket: Ticket, actor: User, function_slug: str, reason: str, calendar: WorkingCalendar) -> None:
+    """Move a case that landed wrong to another function (the reason stays in the timeline)."""
+    if not can_work(actor, ticket):
+        raise TicketError(_l("Only the case's support function can re-route it."))
+    target = get_function(function_slug)
+    if target.id == ticket.function_id:
+        raise TicketError(_l("The case is already with %(function)s.", function=target.name))
+    if not reason.strip():
+        raise TicketError(_l("Say why the case is re-routed."))
+    _event(ticket, "reroute", actor, reason.strip(), old=ticket.function.slug, new=target.slug)
+    ticket.function = target
+    ticket.assignee = None
+    _set_due_dates(ticket, calendar)
+    db.session.flush()
+
+
+def merge(ticket: Ticket, actor: User, target_number: str, calendar: WorkingCalendar) -> Ticket:
+    """Close ``ticket`` as a duplicate of another case; its description joins the other's timeline."""
+    if not can_work(actor, ticket):
+        raise TicketError(_l("Only the case's support function can merge it."))
+    target = get_ticket(target_number.strip())
+    if target is None or target.id == ticket.id or not can_view(actor, target):
+        raise TicketError(_l("There is no other case %(number)s that you can see.", number=target_number))
+    if target.merged_into_id is not None:
+        raise TicketError(_l("%(number)s is itself merged into another case.", number=target.number))
+    _event(target, "merge_in", actor, ticket.description, public=False, source=ticket.number)
+    _event(ticket, "merged", actor, public=True, target=target.number)
+    ticket.merged_into = target
+    _set_status(ticket, actor, "closed", calendar)
+    db.session.flush()
+    return target
+
+
+def close_by_requester(ticket: Ticket, actor: User, calendar: WorkingCalendar) -> None:
+    if not is_party(actor, ticket):
+        raise TicketError(_l("You cannot close this case."))
+    if ticket.status == "closed":
+        return
+    _set_status(ticket, actor, "closed", calendar)
+    db.session.flush()
+
+
+def can_reopen(ticket: Ticket, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    finished = ticket.resolved_at or ticket.closed_at
+    return (ticket.status in ("resolved", "closed") and ticket.merged_into_id is None and finished is not None
+            and now - finished <= timedelta(days=REOPEN_DAYS))
+
+
+def reopen(ticket: Ticket, actor: User, calendar: WorkingCalendar) -> None:
+    if not (is_party(actor, ticket) or can_work(actor, ticket)):
+        raise TicketError(_l("You cannot reopen this case."))
+    if not can_reopen(ticket):
+        raise TicketError(_l("A case can be reopened within %(days)s days of being resolved. Ask a new question "
+                             "instead.", days=REOPEN_DAYS))
+    _set_status(ticket, actor, "open", calendar)
+    db.session.flush()
+
+
+def rate(ticket: Ticket, actor: User, rating: int, comment: str) -> None:
+    if not is_party(actor, ticket):
+        raise TicketError(_l("Only the person who asked can rate the help."))
+    if ticket.status not in ("resolved", "closed") or ticket.merged_into_id is not None:
+        raise TicketError(_l("You can rate the help once the case is resolved."))
+    if ticket.rating is not None:
+        raise TicketError(_l("You have already rated this case. Thank you!"))
+    if rating not in range(1, 6):
+        raise TicketError(_l("Choose a rating from 1 to 5."))
+    ticket.rating = rating
+    ticket.rating_comment = comment.strip()[:2000]
+    _event(ticket, "rating", actor, ticket.rating_comment, public=True, rating=rating)
+    db.session.flush()
+
+
+def register_case(specialist: User, requester_username: str, subject: str, description: str, channel: str,
+                  function_slug: str, calendar: WorkingCalendar, mail: MailContext) -> Ticket:
+    """A case for someone who phoned, came to the desk or e-mailed, so first-line work is counted too."""
+    requester = get_user(requester_username)
+    if requester is None:
+        raise TicketError(_l("There is no user %(name)s. Check the user name.", name=requester_username))
+    function = get_function(function_slug)
+    if not works_in(specialist, function) and not specialist.has_role(Role.SPECIALIST, "servicecenter"):
+        raise TicketError(_l("You cannot register cases for %(function)s.", function=function.name))
+    decision = RoutingDecision(function, 1.0, f"registered by {specialist.username}")
+    return create_ticket(requester, subject, description, category=None, calendar=calendar, mail=mail,
+                         created_by=specialist, channel=channel, decision=decision)
+
+
+def save_canned_response(function: SupportFunction, actor: User, title: str, body: str,
+                         response: CannedResponse | None = None) -> CannedResponse:
+    if not works_in(actor, function):
+        raise TicketError(_l("Only %(function)s can edit its ready answers.", function=function.name))
+    if not title.strip() or not body.strip():
+        raise TicketError(_l("Write a title and a text."))
+    response = response or CannedResponse(function=function)
+    response.title, response.body = title.strip()[:120], body.strip()
+    db.session.add(response)
+    db.session.flush()
+    return response
+
+
+# --- e-mail ------------------------------------------------------------------------------------------------
+def _mail(recipient: User, kind: str, ticket: Ticket, mail: MailContext, body: str = "") -> None:
+    """Queue an e-mail in the recipient's language (sent after commit by the outbox worker)."""
+    _mail_address(recipient.email, kind, ticket, mail, body, recipient.locale or mail.default_locale, recipient)
+
+
+def _mail_address(address: str, kind: str, ticket: Ticket, mail: MailContext, body: str = "",
+                  locale: str | None = None, recipient: User | None = None) -> None:
+    locale = locale or mail.default_locale
+    link = f"{mail.base_url.rstrip('/')}/tickets/{ticket.number}"
+    with force_locale(locale):
+        subjects = {
+            "created": _("We have received your question %(number)s", number=ticket.number),
+            "reply": _("New answer on %(number)s", number=ticket.number),
+            "resolved": _("%(number)s is resolved – how did we do?", number=ticket.number),
+            "requester_reply": _("%(number)s: the requester has replied", number=ticket.number),
+        }
+        text = mail.render(f"email/ticket_{kind}.txt", ticket=ticket, recipient=recipient, link=link, body=body)
+        enqueue(address, f"{subjects[kind]}: {ticket.subject}"[:300], text)

@@ -1,0 +1,96 @@
+"""Service levels in working time: Monday to Friday office hours, Swedish public and de facto holidays off
+(the ``holidays`` library: public holidays plus Midsummer Eve, Christmas Eve and New Year's Eve)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+DUE_SOON_MINUTES = 120
+
+
+@lru_cache(maxsize=32)
+def _holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.Sweden(years=year, include_sundays=False, categories=("public", "de_facto")))
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    opens: time
+    closes: time
+
+    @classmethod
+    def from_config(cls, office_hours: str) -> WorkingCalendar:
+        start, end = office_hours.split("-")
+        return cls(time.fromisoformat(start), time.fromisoformat(end))
+
+    def is_workday(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in _holidays(day.year)
+
+    def _bounds(self, day: date) -> tuple[datetime, datetime]:
+        return (datetime.combine(day, self.opens, STOCKHOLM), datetime.combine(day, self.closes, STOCKHOLM))
+
+    def add_working_minutes(self, start: datetime, minutes: float) -> datetime:
+        """The moment ``minutes`` of working time after ``start`` (both in UTC)."""
+        current = start.astimezone(STOCKHOLM)
+        remaining = timedelta(minutes=minutes)
+        for _ in range(3660):  # ten years of days at most
+            day = current.date()
+            if self.is_workday(day):
+                opens, closes = self._bounds(day)
+                begin = max(current, opens)
+                if begin < closes:
+                    if begin + remaining <= closes:
+                        return (begin + remaining).astimezone(UTC)
+                    remaining -= closes - begin
+            current = datetime.combine(day + timedelta(days=1), time(0), STOCKHOLM)
+        raise ValueError("working time too far ahead")
+
+    def working_minutes_between(self, start: datetime, end: datetime) -> float:
+        """Working minutes from ``start`` to ``end`` (0 if end is not after start)."""
+        if end <= start:
+            return 0.0
+        local_start, local_end = start.astimezone(STOCKHOLM), end.astimezone(STOCKHOLM)
+        total = timedelta()
+        day = local_start.date()
+        while day <= local_end.date():
+            if self.is_workday(day):
+                opens, closes = self._bounds(day)
+                begin, finish = max(opens, local_start), min(closes, local_end)
+                if finish > begin:
+                    total += finish - begin
+            day += timedelta(days=1)
+        return total.total_seconds() / 60
+
+
+@dataclass(frozen=True)
+class SlaState:
+    """What the workspace shows: which target is running, working minutes left, breached or due soon."""
+
+    target: str | None  # "first_response", "resolution" or None when nothing is running
+    minutes_left: float | None
+    breached: bool
+    due_soon: bool
+    paused: bool
+
+
+def sla_state(ticket, calendar: WorkingCalendar, now: datetime) -> SlaState:
+    if ticket.status in ("resolved", "closed"):
+        return SlaState(None, None, False, False, False)
+    paused = ticket.status == "waiting"
+    if ticket.first_response_at is None and ticket.first_response_due_at is not None:
+        target, due = "first_response", ticket.first_response_due_at
+    elif ticket.resolution_due_at is not None:
+        target, due = "resolution", ticket.resolution_due_at
+    else:
+        return SlaState(None, None, False, False, paused)
+    reference = ticket.waiting_since if paused and ticket.waiting_since else now
+    if reference >= due:  # past the moment, even if no working time has passed since (a weekend)
+        return SlaState(target, -calendar.working_minutes_between(due, reference), True, False, paused)
+    left = calendar.working_minutes_between(reference, due)
+    return SlaState(target, left, False, left <= DUE_SOON_MINUTES, paused)

@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from app.auth.services import get_user
+from app.core.db import db
+from app.core.permissions import Role
+from app.core.uploads import UploadRejected
+from app.tickets import bp, queries, services
+from app.tickets.forms import AskForm, RateForm, ReplyForm
+from app.tickets.models import TicketAttachment
+from app.tickets.view_helpers import calendar, mail_context, upload_settings, uploads_from, visible_ticket
+from app.tickets.workspace_views import render_work_page
+
+
+def _category_choices() -> list[SelectChoice]:
+    choices = [SelectChoice("", _("Don't know – Lotsen will find the right person"))]
+    for category in services.list_categories():
+        choices.append(SelectChoice(category.slug, category.name, optgroup=category.function.name))
+    return choices
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = AskForm()
+    form.category.choices = _category_choices()
+    if request.method == "GET":
+        form.subject.data = request.args.get("q", "")[:200]
+        form.category.data = request.args.get("category", "")
+        form.submit_token.data = uuid.uuid4().hex
+    if form.validate_on_submit():
+        requester = current_user
+        if form.on_behalf_of.data:
+            colleague = get_user(form.on_behalf_of.data)
+            if not current_user.has_role(Role.MANAGER):
+                form.on_behalf_of.errors.append(_("Only managers can ask on behalf of a colleague."))
+            elif colleague is None:
+                form.on_behalf_of.errors.append(_("There is no user with that name."))
+            else:
+                requester = colleague
+        if not form.on_behalf_of.errors:
+            try:
+                ticket = services.create_ticket(
+                    requester, form.subject.data, form.description.data,
+                    category=services.get_category(form.category.data), calendar=calendar(), mail=mail_context(),
+                    created_by=current_user if requester is not current_user else None,
+                    submit_token=form.submit_token.data or None, uploads=uploads_from(form.files),
+                    **upload_settings())
+            except (services.TicketError, UploadRejected) as exc:
+                db.session.rollback()
+                (form.files if isinstance(exc, UploadRejected) else form.description).errors.append(str(exc))
+            else:
+                db.session.commit()
+                return redirect(url_for("tickets.sent", number=ticket.number))
+    return render_template("tickets/new.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/tickets/<number>/sent")
+@login_required
+def sent(number: str):
+    return render_template("tickets/sent.html", ticket=visible_ticket(number))
+
+
+@bp.get("/tickets")
+@login_required
+def mine():
+    page = queries.my_cases(current_user, cursor=request.args.get("after"))
+    return render_template("tickets/mine.html", page=page)
+
+
+@bp.get("/tickets/<number>")
+@login_required
+def show(number: str):
+    ticket = visible_ticket(number)
+    services.record_view(current_user, ticket, request.remote_addr or "")
+    db.session.commit()
+    if services.can_work(current_user, ticket):
+        return render_work_page(ticket)
+    return render_template("tickets/show.html", ticket=ticket, events=services.public_events(ticket),
+                           reply_form=ReplyForm(), rate_form=RateForm(), can_reopen=services.can_reopen(ticket))
+
+
+def _back(ticket, anchor: str | None = None):
+    return redirect(url_for("tickets.show", number=ticket.number, _anchor=anchor))
+
+
+@bp.post("/tickets/<number>/reply")
+@login_required
+def reply(number: str):
+    ticket = visible_ticket(number)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        flash(_("Write a message."), "error")
+        return _back(ticket, "reply")
+    internal = bool(form.internal.data) and services.can_work(current_user, ticket)
+    try:
+        services.add_reply(ticket, current_user, form.body.data, public=not internal, calendar=calendar(),
+                           mail=mail_context(), uploads=uploads_from(form.files), then_wait=bool(form.then_wait.data),
+                           **upload_settings())
+    except (services.TicketError, UploadRejected) as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _back(ticket, "reply")
+    db.session.commit()
+    flash(_("Your note is saved.") if internal else _("Your message is sent."), "success")
+    return _back(ticket)
+
+
+@bp.post("/tickets/<number>/close")
+@login_required
+def close(number: str):
+    ticket = visible_ticket(number)
+    try:
+        services.close_by_requester(ticket, current_user, calendar())
+    except services.TicketError as exc:
+        flash(str(exc), "error")
+        return _back(ticket)
+    db.session.commit()
+    flash(_("The case is closed."), "success")
+    return _back(ticket)
+
+
+@bp.post("/tickets/<number>/reopen")
+@login_required
+def reopen(number: str):
+    ticket = visible_ticket(number)
+    try:
+        services.reopen(ticket, current_user, calendar())
+    except services.TicketError as exc:
+        flash(str(exc), "error")
+        return _back(ticket)
+    db.session.commit()
+    flash(_("The case is open again."), "success")
+    return _back(ticket)
+
+
+@bp.post("/tickets/<number>/rate")
+@login_required
+def rate(number: str):
+    ticket = visible_ticket(number)
+    form = RateForm()
+    if form.validate_on_submit():
+        try:
+            services.rate(ticket, current_user, int(form.rating.data), form.comment.data or "")
+        except services.TicketError as exc:
+            flash(str(exc), "error")
+            return _back(ticket, "rate")
+        db.session.commit()
+        flash(_("Thank you for your rating!"), "success")
+        return _back(ticket)
+    return render_template("tickets/show.html", ticket=ticket, events=services.public_events(ticket),
+                           reply_form=ReplyForm(), rate_form=form, can_reopen=services.can_reopen(ticket)), 400
+
+
+@bp.get("/tickets/<number>/files/<int:attachment_id>/<path:name>")
+@login_required
+def attachment(number: str, attachment_id: int, name: str):
+    ticket = visible_ticket(number)
+    attached = db.session.get(TicketAttachment, attachment_id)
+    if attached is None or attached.event.ticket_id != ticket.id:
+        abort(404)
+    if not attached.event.is_public and not services.can_work(current_user, ticket):
+        abort(404)
+    path = Path(current_app.config["LOTSEN_UPLOAD_PATH"]) / "tickets" / attached.stored_name
+    if not path.is_file():
+        abort(404)
+    inline = attached.content_type.startswith("image/") or attached.content_type == "application/pdf"
+    return send_file(path, mimetype=attached.content_type, as_attachment=not inline,
+                     download_name=attached.original_name)

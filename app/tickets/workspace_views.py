@@ -1,0 +1,232 @@
+"""The specialists' workspace: queues, the case page's actions, registering cases, ready answers, PDFs."""
+
+from __future__ import annotations
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from app.auth.models import User
+from app.auth.services import get_function, list_functions, list_users
+from app.core.db import db, utcnow
+from app.core.pdf import render_pdf
+from app.core.permissions import Role, role_required
+from app.tickets import bp, queries, services
+from app.tickets.forms import ActionForm, CannedForm, RegisterForm, ReplyForm
+from app.tickets.models import CHANNELS, PRIORITIES, STATUSES, CannedResponse
+from app.tickets.sla import sla_state
+from app.tickets.view_helpers import calendar, mail_context, visible_ticket
+
+specialist_required = role_required(Role.SPECIALIST)
+
+
+def status_label(status: str) -> str:
+    return {"new": _("New"), "open": _("Open"), "waiting": _("Waiting for you"), "resolved": _("Resolved"),
+            "closed": _("Closed")}.get(status, status)
+
+
+def priority_label(priority: str) -> str:
+    return {"low": _("Low"), "normal": _("Normal"), "high": _("High"), "urgent": _("Urgent")}.get(priority, priority)
+
+
+def view_label(view: str) -> str:
+    return {"unassigned": _("Unassigned"), "mine": _("Mine"), "waiting": _("Waiting on requester"),
+            "open": _("All open"), "due_soon": _("Due soon"), "breached": _("Breached"),
+            "resolved": _("Resolved")}[view]
+
+
+@bp.app_context_processor
+def ticket_labels():
+    return {"status_label": status_label, "priority_label": priority_label}
+
+
+def _colleagues(ticket) -> list[User]:
+    return [u for u in list_users() if u.is_active and services.works_in(u, ticket.function)]
+
+
+def _action_form(ticket) -> ActionForm:
+    form = ActionForm()
+    form.status.choices = [SelectChoice(s, status_label(s)) for s in STATUSES]
+    form.priority.choices = [SelectChoice(p, priority_label(p)) for p in PRIORITIES]
+    form.assignee.choices = [SelectChoice("", _("Nobody"))] + [
+        SelectChoice(u.username, u.name) for u in _colleagues(ticket)]
+    form.function.choices = [SelectChoice(f.slug, f.name) for f in list_functions() if f.id != ticket.function_id]
+    if request.method == "GET":
+        form.status.data, form.priority.data = ticket.status, ticket.priority
+        form.assignee.data = ticket.assignee.username if ticket.assignee else ""
+    return form
+
+
+def render_work_page(ticket, reply_form: ReplyForm | None = None, status: int = 200):
+    canned = services.canned_responses(ticket.function)
+    return render_template(
+        "tickets/work.html", ticket=ticket, events=ticket.events, reply_form=reply_form or ReplyForm(),
+        actions=_action_form(ticket), sla=sla_state(ticket, calendar(), utcnow()),
+        canned=[(c, services.fill_placeholders(c.body, ticket)) for c in canned],
+        others=services.others_viewing(ticket, current_user),
+    ), status
+
+
+@bp.get("/workspace")
+@specialist_required
+def workspace():
+    functions = current_user.functions_for(Role.SPECIALIST)
+    return redirect(url_for("tickets.queue", slug=functions[0].slug))
+
+
+@bp.get("/workspace/<slug>")
+@specialist_required
+def queue(slug: str):
+    function = get_function(slug) if slug in {f.slug for f in list_functions()} else abort(404)
+    if not services.works_in(current_user, function):
+        abort(403)
+    view = request.args.get("view", "open")
+    view = view if view in queries.QUEUE_VIEWS else "open"
+    now = utcnow()
+    page = queries.queue([function.id], view, current_user, now, text=request.args.get("q", ""),
+                         priority=request.args.get("priority") or None, sort=request.args.get("sort", "activity"),
+                         cursor=request.args.get("after"))
+    cal = calendar()
+    return render_template(
+        "tickets/queue.html", function=function, view=view, page=page, views=queries.QUEUE_VIEWS,
+        view_label=view_label, counts=queries.queue_counts([function.id], current_user, now),
+        sla={t.id: sla_state(t, cal, now) for t in page.tickets}, args=request.args,
+        my_functions=current_user.functions_for(Role.SPECIALIST), priorities=PRIORITIES,
+    )
+
+
+def _act(number: str, action) -> object:
+    ticket = visible_ticket(number)
+    if not services.can_work(current_user, ticket):
+        abort(403)
+    form = _action_form(ticket)
+    if not form.validate_on_submit():
+        flash(_("The form had expired. Try again."), "error")
+        return redirect(url_for("tickets.show", number=ticket.number))
+    try:
+        message = action(ticket, form)
+    except services.TicketError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("tickets.show", number=ticket.number, _anchor="actions"))
+    db.session.commit()
+    flash(message, "success")
+    if not services.can_view(current_user, ticket):  # re-routed away from a confidential function
+        return redirect(url_for("tickets.workspace"))
+    return redirect(url_for("tickets.show", number=ticket.number))
+
+
+@bp.post("/tickets/<number>/status")
+@specialist_required
+def set_status(number: str):
+    def action(ticket, form):
+        services.change_status(ticket, current_user, form.status.data, calendar(), mail_context())
+        return _("Status: %(status)s.", status=status_label(ticket.status))
+    return _act(number, action)
+
+
+@bp.post("/tickets/<number>/assign")
+@specialist_required
+def assign(number: str):
+    def action(ticket, form):
+        username = current_user.username if request.form.get("take") else form.assignee.data
+        assignee = next((u for u in _colleagues(ticket) if u.username == username), None) if username else None
+        if username and assignee is None:
+            raise services.TicketError(_("%(name)s does not work in %(function)s.", name=username,
+                                         function=ticket.function.name))
+        services.assign(ticket, current_user, assignee)
+        return _("Assigned to %(name)s.", name=assignee.name) if assignee else _("Nobody is assigned now.")
+    return _act(number, action)
+
+
+@bp.post("/tickets/<number>/priority")
+@specialist_required
+def set_priority(number: str):
+    def action(ticket, form):
+        services.set_priority(ticket, current_user, form.priority.data, calendar())
+        return _("Priority: %(priority)s.", priority=priority_label(ticket.priority))
+    return _act(number, action)
+
+
+@bp.post("/tickets/<number>/reroute")
+@specialist_required
+def reroute(number: str):
+    def action(ticket, form):
+        if form.function.data not in {f.slug for f in list_functions()}:
+            raise services.TicketError(_("Choose a support function."))
+        services.reroute(ticket, current_user, form.function.data, form.reason.data or "", calendar())
+        return _("The case is moved to %(function)s.", function=ticket.function.name)
+    return _act(number, action)
+
+
+@bp.post("/tickets/<number>/merge")
+@specialist_required
+def merge(number: str):
+    def action(ticket, form):
+        target = services.merge(ticket, current_user, form.target.data or "", calendar())
+        return _("Merged into %(number)s.", number=target.number)
+    return _act(number, action)
+
+
+@bp.get("/tickets/<number>/pdf")
+@specialist_required
+def pdf(number: str):
+    ticket = visible_ticket(number)
+    if not services.can_work(current_user, ticket):
+        abort(403)
+    html = render_template("pdf/ticket.html", ticket=ticket, events=ticket.events, printed_at=utcnow())
+    response = make_response(render_pdf(html))
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{ticket.number}.pdf"'
+    return response
+
+
+@bp.route("/workspace/register", methods=["GET", "POST"])
+@specialist_required
+def register():
+    form = RegisterForm()
+    form.channel.choices = [SelectChoice(c, c) for c in CHANNELS if c not in ("portal", "widget")]
+    mine = current_user.functions_for(Role.SPECIALIST)
+    choices = list_functions() if current_user.has_role(Role.SPECIALIST, "servicecenter") else mine
+    form.function.choices = [SelectChoice(f.slug, f.name) for f in choices]
+    if form.validate_on_submit():
+        try:
+            ticket = services.register_case(current_user, form.requester.data, form.subject.data,
+                                            form.description.data, form.channel.data, form.function.data,
+                                            calendar(), mail_context())
+        except services.TicketError as exc:
+            db.session.rollback()
+            form.requester.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Registered %(number)s.", number=ticket.number), "success")
+            if services.can_view(current_user, ticket):
+                return redirect(url_for("tickets.show", number=ticket.number))
+            return redirect(url_for("tickets.workspace"))
+    return render_template("tickets/register.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/workspace/<slug>/canned", methods=["GET", "POST"])
+@specialist_required
+def canned(slug: str):
+    function = get_function(slug) if slug in {f.slug for f in list_functions()} else abort(404)
+    if not services.works_in(current_user, function):
+        abort(403)
+    editing = None
+    if request.args.get("edit"):
+        editing = db.session.get(CannedResponse, request.args.get("edit", type=int))
+        if editing is None or editing.function_id != function.id:
+            abort(404)
+    form = CannedForm(obj=editing) if request.method == "GET" else CannedForm()
+    if form.validate_on_submit():
+        try:
+            services.save_canned_response(function, current_user, form.title.data, form.body.data, editing)
+        except services.TicketError as exc:
+            form.title.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("The ready answer is saved."), "success")
+            return redirect(url_for("tickets.canned", slug=slug))
+    return render_template("tickets/canned.html", function=function, form=form, editing=editing,
+                           responses=services.canned_responses(function)), 400 if form.errors else 200
