@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import current_app, render_template
 from flask.cli import AppGroup
 
 from app.auth import services as auth_services
@@ -13,6 +13,9 @@ from app.core.db import db
 from app.selfservice import services as selfservice_services
 from app.selfservice.models import SynonymGroup
 from app.selfservice.search import get_index
+from app.tickets import services as ticket_services
+from app.tickets.models import Ticket
+from app.tickets.sla import WorkingCalendar
 
 demo_cli = AppGroup("demo", help="Demo data for trying Lotsen out.")
 
@@ -52,7 +55,41 @@ def load_demo_data() -> list[str]:
     if db.session.query(SynonymGroup).count() == 0:
         db.session.add_all(SynonymGroup(phrases=line) for line in DEMO_SYNONYMS)
     db.session.flush()
+    if db.session.query(Ticket).count() == 0:
+        load_demo_tickets()
     return created
+
+
+# requester, category ("" = don't know), subject, description
+DEMO_TICKETS = (
+    ("erik.anstalld", "skrivare", "Skrivaren på plan 2 drar in flera papper",
+     "Skrivaren vid personalrummet drar in flera ark samtidigt och stoppar."),
+    ("erik.anstalld", "semester-ledighet", "Kan jag ta ut semester i december?",
+     "Jag har fem dagar kvar och undrar om jag måste ta ut dem före årsskiftet."),
+    ("anna.chef", "lon-utbetalning", "Fel OB-tillägg för en medarbetare",
+     "En undersköterska i min grupp har fått för lite OB-tillägg för oktober."),
+    ("erik.anstalld", "", "Vem ska jag fråga om parkeringen?", "Min parkeringsplats är upptagen varje morgon."),
+)
+
+
+def load_demo_tickets() -> None:
+    """A few cases in different states, so the queues and "Mina ärenden" have something to show."""
+    calendar = WorkingCalendar.from_config(current_app.config["LOTSEN_OFFICE_HOURS"])
+    mail = ticket_services.MailContext(current_app.config["LOTSEN_BASE_URL"],
+                                       current_app.config["BABEL_DEFAULT_LOCALE"], render_template)
+    made = []
+    for username, category, subject, description in DEMO_TICKETS:
+        made.append(ticket_services.create_ticket(
+            auth_services.get_user(username), subject, description,
+            category=ticket_services.get_category(category), calendar=calendar, mail=mail))
+    ivar = auth_services.get_user("ivar.it")
+    ticket_services.assign(made[0], ivar, ivar)
+    ticket_services.add_reply(made[0], ivar, "Hej Erik! Vi skickar en tekniker i morgon förmiddag.", public=True,
+                              calendar=calendar, mail=mail)
+    hanna = auth_services.get_user("hanna.hr")
+    ticket_services.add_reply(made[1], hanna, "Hej Erik! Ja, upp till fem dagar kan sparas till nästa år.",
+                              public=True, calendar=calendar, mail=mail)
+    ticket_services.change_status(made[1], hanna, "resolved", calendar, mail)
 
 
 @demo_cli.command("load")

@@ -47,6 +47,7 @@ FUZZY_WEIGHT = 0.6  # a typo's likely corrections count less than an exact word
 PREFIX_WEIGHT = 0.7  # as-you-type completion of the last word
 SYNONYM_WEIGHT = 0.8
 ALTERNATIVE_TIEBREAK = 0.1
+OTHER_LANGUAGE_FACTOR = 0.7
 COMMON_PART_MIN_DOCS = 2000
 COMMON_PART_SHARE = 0.2
 COORDINATION = 0.9  # documents that match more of the query's words rank higher
@@ -300,7 +301,14 @@ class QueryBuilder:
                         alternatives += self._token_alternatives(fixed, FUZZY_WEIGHT)
                         highlight.update({fixed.sv, fixed.en, *fixed.parts})
             slots.append(alternatives)
-        for start, _end, phrases in self.synonyms.matches([t.sv for t in tokens]):
+        # A synonym for several words stands in for all of them: the span becomes one slot (the words
+        # together, or any of the synonyms), so neither side is counted twice.
+        combined: list[wq.Query | None] = [self._best_of(alternatives) for alternatives in slots]
+        taken: set[int] = set()
+        matches = sorted(self.synonyms.matches([t.sv for t in tokens]), key=lambda m: m[0] - m[1])
+        for start, end, phrases in matches:
+            if taken & set(range(start, end)):
+                continue
             extra = []
             for phrase in phrases:
                 phrase_tokens = self.analyzer.tokens(phrase)
@@ -309,8 +317,13 @@ class QueryBuilder:
                     extra.append(parts[0] if len(parts) == 1 else wq.And(parts))
                     for t in phrase_tokens:
                         highlight.update({t.sv, t.en})
-            slots[start].extend(extra)
-        combined = [self._best_of(alternatives) for alternatives in slots]
+            span = [combined[i] for i in range(start, end)]
+            original = span[0] if len(span) == 1 else wq.Or(span)
+            combined[start] = self._best_of([original, *extra]) if extra else original
+            for i in range(start + 1, end):
+                combined[i] = None
+            taken.update(range(start, end))
+        combined = [q for q in combined if q is not None]
         query = combined[0] if len(combined) == 1 else wq.Or(combined, scale=COORDINATION)
         return query, corrected, highlight
 
@@ -488,16 +501,19 @@ class SearchIndex:
         function: str | None = None,
         lang: str | None = None,
         complete_last: bool = False,
+        prefer_lang: str | None = None,
     ) -> SearchResult:
-        """Published articles matching ``text``, best first."""
+        """Published articles matching ``text``, best first; ``prefer_lang`` ranks the reader's language
+        ahead of a translation that scores about the same."""
         self.catch_up()
         synonyms = self.synonym_table()
         with self._lock:
-            return run_query(self._current_searcher(), text, synonyms, limit, function, lang, complete_last)
+            return run_query(self._current_searcher(), text, synonyms, limit, function, lang, complete_last,
+                             prefer_lang)
 
 
 def run_query(searcher, text: str, synonyms: SynonymTable, limit: int = 10, function: str | None = None,
-              lang: str | None = None, complete_last: bool = False) -> SearchResult:
+              lang: str | None = None, complete_last: bool = False, prefer_lang: str | None = None) -> SearchResult:
     """Search an open Whoosh searcher the way Lotsen does (also used by the benchmark)."""
     builder = QueryBuilder(searcher.reader(), get_analyzer(), synonyms)
     query, corrected, stems = builder.build(text, complete_last=complete_last)
@@ -506,8 +522,12 @@ def run_query(searcher, text: str, synonyms: SynonymTable, limit: int = 10, func
     filters = [wq.Term("function", function)] if function else []
     if lang:
         filters.append(wq.Term("lang", lang))
-    results = searcher.search(query, limit=limit, filter=wq.And(filters) if filters else None)
-    hits = [SearchHit(hit["slug"], round(hit.score, 4), int(hit["article_id"])) for hit in results]
+    results = searcher.search(query, limit=limit * 2 if prefer_lang else limit,
+                              filter=wq.And(filters) if filters else None)
+    hits = [SearchHit(hit["slug"], round(hit.score * (OTHER_LANGUAGE_FACTOR if prefer_lang and hit["lang"] !=
+                                                      prefer_lang else 1.0), 4), int(hit["article_id"]))
+            for hit in results]
+    hits = sorted(hits, key=lambda h: -h.score)[:limit]
     total = results.estimated_length() if hits else 0
     suggestion = " ".join(corrected.get(w.text, w.text) for w in words(text)) if corrected else None
     return SearchResult(hits, total, suggestion, stems)

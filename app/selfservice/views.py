@@ -34,7 +34,7 @@ def _run_search(form: SearchForm, live: bool) -> dict:
     if not text or not form.validate():
         return {"query": text, "results": [], "total": 0, "suggestion": None, "log_id": None}
     result = get_index().search(text, limit=RESULTS_PER_PAGE, function=form.function.data or None,
-                                lang=form.lang.data or None, complete_last=live)
+                                lang=form.lang.data or None, complete_last=live, prefer_lang=current_language())
     articles = queries.articles_by_ids([hit.article_id for hit in result.hits])
     results = []
     for hit in result.hits:

@@ -31,6 +31,8 @@ class ReplyForm(FlaskForm):
     body = TextAreaField(_l("Message"), validators=[DataRequired(message=_l("Write a message.")),
                                                     Length(max=20_000)], render_kw={"rows": 6})
     files = MultipleFileField(_l("Attachments (optional)"))
+    article = SelectField(_l("Link to an article (optional)"), choices=[], validators=[Optional()],
+                          validate_choice=False)
     internal = BooleanField(_l("Internal note (not shown to the requester)"))
     then_wait = BooleanField(_l("Wait for the requester's answer"))
 

@@ -40,10 +40,13 @@ class Ticket(db.Model):
     __tablename__ = "ticket"
     __table_args__ = (
         UniqueConstraint("year", "sequence"),
-        # the queue views page by (last activity, id) within a function and status
-        Index("ix_ticket_queue", "function_id", "status", "last_activity_at", "id"),
+        # Keyset pages walk these in order: (last activity, id) or (due, id) within a function, a requester,
+        # a registering colleague or an assignee; status is filtered on the way.
+        Index("ix_ticket_function_activity", "function_id", "last_activity_at", "id"),
+        Index("ix_ticket_function_due", "function_id", "resolution_due_at", "id"),
         Index("ix_ticket_requester_activity", "requester_id", "last_activity_at", "id"),
-        Index("ix_ticket_assignee_status", "assignee_id", "status"),
+        Index("ix_ticket_created_by_activity", "created_by_id", "last_activity_at", "id"),
+        Index("ix_ticket_assignee_activity", "assignee_id", "last_activity_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,8 +74,8 @@ class Ticket(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_minutes: Mapped[int] = mapped_column(default=0)
-    first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rating: Mapped[int | None]
     rating_comment: Mapped[str] = mapped_column(Text, default="")
 

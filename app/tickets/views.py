@@ -100,8 +100,11 @@ def reply(number: str):
         flash(_("Write a message."), "error")
         return _back(ticket, "reply")
     internal = bool(form.internal.data) and services.can_work(current_user, ticket)
+    body = form.body.data
+    if form.article.data and services.can_work(current_user, ticket):
+        body += "\n\n" + url_for("selfservice.article", slug=form.article.data, _external=True)
     try:
-        services.add_reply(ticket, current_user, form.body.data, public=not internal, calendar=calendar(),
+        services.add_reply(ticket, current_user, body, public=not internal, calendar=calendar(),
                            mail=mail_context(), uploads=uploads_from(form.files), then_wait=bool(form.then_wait.data),
                            **upload_settings())
     except (services.TicketError, UploadRejected) as exc:

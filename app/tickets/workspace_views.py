@@ -12,6 +12,7 @@ from app.auth.services import get_function, list_functions, list_users
 from app.core.db import db, utcnow
 from app.core.pdf import render_pdf
 from app.core.permissions import Role, role_required
+from app.selfservice.queries import popular_articles
 from app.tickets import bp, queries, services
 from app.tickets.forms import ActionForm, CannedForm, RegisterForm, ReplyForm
 from app.tickets.models import CHANNELS, PRIORITIES, STATUSES, CannedResponse
@@ -58,10 +59,18 @@ def _action_form(ticket) -> ActionForm:
     return form
 
 
+def article_choices(ticket) -> list[SelectChoice]:
+    """Published articles to link in a reply, the case's function first."""
+    articles = sorted(popular_articles(limit=500), key=lambda a: (a.function_id != ticket.function_id, a.title))
+    return [SelectChoice("", _("No article"))] + [SelectChoice(a.slug, a.title) for a in articles]
+
+
 def render_work_page(ticket, reply_form: ReplyForm | None = None, status: int = 200):
     canned = services.canned_responses(ticket.function)
+    reply_form = reply_form or ReplyForm()
+    reply_form.article.choices = article_choices(ticket)
     return render_template(
-        "tickets/work.html", ticket=ticket, events=ticket.events, reply_form=reply_form or ReplyForm(),
+        "tickets/work.html", ticket=ticket, events=ticket.events, reply_form=reply_form,
         actions=_action_form(ticket), sla=sla_state(ticket, calendar(), utcnow()),
         canned=[(c, services.fill_placeholders(c.body, ticket)) for c in canned],
         others=services.others_viewing(ticket, current_user),

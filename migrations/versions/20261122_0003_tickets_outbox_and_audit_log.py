@@ -134,11 +134,11 @@ def upgrade():
     sa.UniqueConstraint('year', 'sequence', name=op.f('uq_ticket_year_sequence'))
     )
     with op.batch_alter_table('ticket', schema=None) as batch_op:
-        batch_op.create_index('ix_ticket_assignee_status', ['assignee_id', 'status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_ticket_first_response_due_at'), ['first_response_due_at'], unique=False)
-        batch_op.create_index('ix_ticket_queue', ['function_id', 'status', 'last_activity_at', 'id'], unique=False)
+        batch_op.create_index('ix_ticket_function_activity', ['function_id', 'last_activity_at', 'id'], unique=False)
+        batch_op.create_index('ix_ticket_function_due', ['function_id', 'resolution_due_at', 'id'], unique=False)
         batch_op.create_index('ix_ticket_requester_activity', ['requester_id', 'last_activity_at', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_ticket_resolution_due_at'), ['resolution_due_at'], unique=False)
+        batch_op.create_index('ix_ticket_created_by_activity', ['created_by_id', 'last_activity_at', 'id'], unique=False)
+        batch_op.create_index('ix_ticket_assignee_activity', ['assignee_id', 'last_activity_at', 'id'], unique=False)
 
     op.create_table('ticket_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -261,11 +261,11 @@ def downgrade():
 
     op.drop_table('ticket_event')
     with op.batch_alter_table('ticket', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ticket_resolution_due_at'))
+        batch_op.drop_index('ix_ticket_assignee_activity')
+        batch_op.drop_index('ix_ticket_created_by_activity')
         batch_op.drop_index('ix_ticket_requester_activity')
-        batch_op.drop_index('ix_ticket_queue')
-        batch_op.drop_index(batch_op.f('ix_ticket_first_response_due_at'))
-        batch_op.drop_index('ix_ticket_assignee_status')
+        batch_op.drop_index('ix_ticket_function_due')
+        batch_op.drop_index('ix_ticket_function_activity')
 
     op.drop_table('ticket')
     op.drop_table('ticket_category')

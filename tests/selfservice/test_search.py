@@ -138,3 +138,9 @@ def test_snippet_marks_query_words_and_escapes_html():
 
 def test_as_you_type_still_corrects_a_finished_typo(corpus):
     assert "glomt-losenordet" in [h.slug for h in get_index().search("lösenrod", complete_last=True).hits]
+
+
+def test_the_readers_language_comes_first_when_scores_are_close(corpus, create_article):
+    create_article("Forgot password", "Reset your password with BankID.", "it", ["password"], lang="en")
+    ranked = [h.slug for h in get_index().search("glömt lösenordet", prefer_lang="sv").hits]
+    assert ranked.index("glomt-losenordet") < ranked.index("forgot-password")

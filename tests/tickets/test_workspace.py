@@ -227,3 +227,18 @@ def test_case_pdf_has_the_whole_timeline(client, auth, people, create_ticket, tm
     pdf.write_bytes(response.data)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert ticket.number in text and "Skärmen är svart" in text and "Intern åtgärd: byt kabel" in text
+
+
+def test_a_reply_can_link_an_article(client, auth, people, create_ticket):
+    from app.selfservice import services as article_services
+
+    article_services.create_article(article_services.ArticleData(
+        "Starta om datorn", "starta-om", "", "Håll in knappen.", "sv", "it", [], "published"), None)
+    db.session.commit()
+    ticket = create_ticket("it", "erik")
+    auth.login("ivar")
+    assert "Starta om datorn" in client.get(f"/tickets/{ticket.number}").get_data(as_text=True)
+    client.post(f"/tickets/{ticket.number}/reply", data={"body": "Se artikeln.", "article": "starta-om"})
+    db.session.expire_all()
+    assert ticket.events[-2].body.endswith("/articles/starta-om") or ticket.events[-1].body.endswith(
+        "/articles/starta-om")
