@@ -1,0 +1,46 @@
+import re
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from app.demo import DEMO_PASSWORD
+from tests.e2e.conftest import log_in, wait_for_text
+
+pytestmark = pytest.mark.browser
+
+
+def test_ask_route_answer_and_read_the_answer(page, live_server):
+    log_in(page, live_server, "erik.anstalld", DEMO_PASSWORD)
+    page.find_element(By.LINK_TEXT, "Ställ en fråga").click()
+    wait_for_text(page, "Vad gäller det?")
+    page.find_element(By.ID, "subject").send_keys("Skärmen flimrar")
+    wait_for_text(page, "Kanske redan besvarat")
+    page.find_element(By.ID, "description").send_keys("Skärmen på min arbetsplats flimrar hela tiden.")
+    page.find_element(By.XPATH, "//button[normalize-space()='Skicka frågan']").click()
+    wait_for_text(page, "Din fråga är skickad")
+    number = re.search(r"LOT-\d{4}-\d{6}", page.find_element(By.TAG_NAME, "main").text).group(0)
+    page.find_element(By.XPATH, "//button[normalize-space()='Logga ut']").click()
+
+    log_in(page, live_server, "sara.service", DEMO_PASSWORD)  # "Vet inte" landed with the service centre
+    page.get(f"{live_server}/workspace/servicecenter")
+    page.find_element(By.LINK_TEXT, number).click()
+    wait_for_text(page, "Handlägg ärendet")
+    Select(page.find_element(By.ID, "function")).select_by_visible_text("IT och telefoni")
+    page.find_element(By.ID, "reason").send_keys("Gäller skärm")
+    page.find_element(By.XPATH, "//button[normalize-space()='Flytta']").click()
+    wait_for_text(page, "Ärendet är flyttat till IT och telefoni.")
+    page.find_element(By.XPATH, "//button[normalize-space()='Logga ut']").click()
+
+    log_in(page, live_server, "ivar.it", DEMO_PASSWORD)
+    page.get(f"{live_server}/tickets/{number}")
+    page.find_element(By.ID, "body").send_keys("Hej Erik! Vi byter skärmkabeln i dag.")
+    page.find_element(By.XPATH, "//button[normalize-space()='Spara']").click()
+    wait_for_text(page, "Ditt meddelande är skickat.")
+    page.find_element(By.XPATH, "//button[normalize-space()='Logga ut']").click()
+
+    log_in(page, live_server, "erik.anstalld", DEMO_PASSWORD)
+    page.find_element(By.LINK_TEXT, "Mina ärenden").click()
+    page.find_element(By.LINK_TEXT, number).click()
+    wait_for_text(page, "Vi byter skärmkabeln i dag.")
+    assert "Gäller skärm" not in page.find_element(By.TAG_NAME, "main").text  # the re-route reason is internal
