@@ -33,8 +33,8 @@ demo: db
 
 run: demo
 	@echo "Lotsen: http://$(HOST):$(PORT)/login  (demo users: see README; stop with Ctrl-C)"
-	@# the e-mail outbox worker runs beside the web server and stops with it
-	$(FLASK) outbox send --loop & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@# the background worker (e-mail outbox, routing model) runs beside the web server and stops with it
+	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 		$(FLASK) run --host $(HOST) --port $(PORT)
 
 lint: venv

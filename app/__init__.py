@@ -124,10 +124,12 @@ def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.demo import demo_cli
     from app.selfservice.cli import articles_cli, search_cli
-    from app.tickets.cli import outbox_cli
+    from app.tickets.cli import outbox_cli, routing_cli, worker_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(articles_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(routing_cli)
+    app.cli.add_command(worker_command)

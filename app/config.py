@@ -128,6 +128,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSEN_OFFICE_HOURS", "08:00-17:00", str,
             "working hours Monday to Friday for service levels (Swedish public holidays are off)"),
     Setting("LOTSEN_OUTBOX_INTERVAL", 10.0, _parse_positive_float, "seconds between outbox rounds in the worker loop"),
+    Setting("LOTSEN_ROUTING_MIN_CONFIDENCE", 0.45, float,
+            "below this confidence an automatically routed case goes to the service centre with a suggestion"),
     Setting("LOTSEN_SESSION_COOKIE_SECURE", None, _parse_bool,
             "send cookies over HTTPS only; default true in production"),
 )

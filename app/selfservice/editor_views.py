@@ -195,4 +195,5 @@ def insights():
         zero_results=queries.zero_result_queries(days),
         no_clicks=queries.no_click_queries(days),
         unhelpful=queries.most_unhelpful_articles(slugs),
+        deflection=queries.deflection(days),
     )

@@ -182,4 +182,5 @@ class SearchLog(db.Model):
     source: Mapped[str] = mapped_column(String(10), default="page")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
     clicked_article_id: Mapped[int | None] = mapped_column(ForeignKey("article.id", ondelete="SET NULL"))
+    ask_token: Mapped[str | None] = mapped_column(String(64), index=True)  # the question form it came from
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -136,3 +136,30 @@ def most_unhelpful_articles(function_slugs: list[str] | None, limit: int = 20) -
             ArticleFeedback.comment != "").order_by(ArticleFeedback.created_at.desc()).limit(5)).all()
         result.append(ArticleVotes(article, int(yes_count or 0), int(no_count or 0), list(comments)))
     return result
+
+
+@dataclass
+class Deflection:
+    shown: int
+    not_sent: int
+
+    @property
+    def share(self) -> float:
+        return self.not_sent / self.shown if self.shown else 0.0
+
+
+def deflection(days: int = 90, settle_minutes: int = 60) -> Deflection:
+    """Of the question forms where articles were suggested, how many ended without a question being sent.
+
+    Forms younger than ``settle_minutes`` are left out: their writers may still send."""
+    from app.tickets.models import Ticket  # here, not at the top: the tickets package imports this module
+
+    now = utcnow()
+    tokens = set(db.session.scalars(select(SearchLog.ask_token).where(
+        SearchLog.ask_token.is_not(None), SearchLog.result_count > 0,
+        SearchLog.created_at >= now - timedelta(days=days),
+        SearchLog.created_at <= now - timedelta(minutes=settle_minutes))))
+    if not tokens:
+        return Deflection(0, 0)
+    sent = set(db.session.scalars(select(Ticket.submit_token).where(Ticket.submit_token.in_(tokens))))
+    return Deflection(len(tokens), len(tokens - sent))

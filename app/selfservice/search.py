@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -550,7 +551,9 @@ def create_index(path: Path):
     return whoosh_index.create_in(str(path), _schema())
 
 
+@cache
 def builtin_synonym_table() -> SynonymTable:
+    """The built-in synonyms and glossary alone (routing uses them; search adds the editors' list)."""
     return SynonymTable(_builtin_synonyms(), get_analyzer())
 
 

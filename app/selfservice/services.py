@@ -267,7 +267,8 @@ def normalize_query(text: str) -> str:
     return " ".join(fold(text).split())[:300]
 
 
-def log_search(query: str, result_count: int, user: User | None, source: str = "page") -> SearchLog | None:
+def log_search(query: str, result_count: int, user: User | None, source: str = "page",
+               ask_token: str | None = None) -> SearchLog | None:
     """Remember a search for the editors' statistics.
 
     As-you-type searches arrive a keystroke at a time: a search that extends (or trims) the same person's
@@ -286,10 +287,11 @@ def log_search(query: str, result_count: int, user: User | None, source: str = "
             previous.result_count = result_count
             previous.created_at = utcnow()
             previous.source = source
+            previous.ask_token = ask_token or previous.ask_token
             db.session.flush()
             return previous
     entry = SearchLog(query=query.strip()[:300], normalized=normalized, result_count=result_count,
-                      user_id=user.id if user else None, source=source)
+                      user_id=user.id if user else None, source=source, ask_token=ask_token)
     db.session.add(entry)
     db.session.flush()
     return entry

@@ -43,7 +43,9 @@ def _run_search(form: SearchForm, live: bool) -> dict:
             body = markdown_to_text(article.body)
             results.append({"article": article, "snippet": snippet(body, result.stems),
                             "summary": snippet(article.summary, result.stems, length=400)})
-    entry = services.log_search(text, len(results), current_user, "live" if live else "page")
+    ask_token = (request.args.get("ask") or "")[:64] or None  # suggestions shown on the question form
+    entry = services.log_search(text, len(results), current_user, "ask" if ask_token else "live" if live else "page",
+                                ask_token)
     db.session.commit()
     return {"query": text, "results": results, "total": result.total, "suggestion": result.corrected_query,
             "log_id": entry.id if entry else None}

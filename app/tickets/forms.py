@@ -4,13 +4,14 @@ from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
     HiddenField,
+    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 RATING_CHOICES = [SelectChoice(str(n), str(n)) for n in range(1, 6)]
 
@@ -71,3 +72,17 @@ class CannedForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(message=_l("Write a title.")), Length(max=120)])
     body = TextAreaField(_l("Text"), validators=[DataRequired(message=_l("Write a text.")), Length(max=10_000)],
                          render_kw={"rows": 6})
+
+
+class RoutingTestForm(FlaskForm):
+    subject = StringField(_l("Subject"), validators=[Optional(), Length(max=200)])
+    body = TextAreaField(_l("Question"), validators=[DataRequired(message=_l("Paste a question to test.")),
+                                                     Length(max=20_000)], render_kw={"rows": 5})
+
+
+class RoutingRuleForm(FlaskForm):
+    phrase = StringField(_l("Word or phrase"), validators=[DataRequired(message=_l("Write a word or phrase.")),
+                                                           Length(max=200)])
+    function = SelectField(_l("Send to"), choices=[])
+    priority = IntegerField(_l("Priority (higher wins)"), default=0,
+                            validators=[Optional(), NumberRange(min=-100, max=100)])

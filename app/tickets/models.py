@@ -180,3 +180,18 @@ class TicketCounter(db.Model):
 
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(default=0)
+
+
+class RoutingRule(db.Model):
+    """An administrator's rule: a word or phrase in a question sends it to a function (higher priority first)."""
+
+    __tablename__ = "routing_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phrase: Mapped[str] = mapped_column(String(200))
+    function_id: Mapped[int] = mapped_column(ForeignKey("support_function.id"))
+    priority: Mapped[int] = mapped_column(default=0)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    function: Mapped[SupportFunction] = relationship(lazy="joined")

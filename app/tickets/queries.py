@@ -4,14 +4,15 @@ costs the same on the first page and the thousandth, with a million cases."""
 from __future__ import annotations
 
 import base64
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Select, and_, func, or_, select, tuple_
 
 from app.auth.models import User
 from app.core.db import db
-from app.tickets.models import OPEN_STATUSES, Ticket
+from app.tickets.models import OPEN_STATUSES, Ticket, TicketEvent
 
 QUEUE_VIEWS = ("unassigned", "mine", "waiting", "open", "due_soon", "breached", "resolved")
 SORTS = ("activity", "created", "due")
@@ -111,3 +112,38 @@ def queue_counts(function_ids: list[int], user: User, now: datetime) -> dict[str
         capped = _queue_query(function_ids, view, user, now).with_only_columns(Ticket.id).limit(COUNT_CAP + 1)
         counts[view] = db.session.scalar(select(func.count()).select_from(capped.subquery())) or 0
     return counts
+
+
+@dataclass
+class MonthStat:
+    month: str
+    created: int
+    rerouted_away: int
+
+    @property
+    def share(self) -> float:
+        return self.rerouted_away / self.created if self.created else 0.0
+
+
+def reroute_stats(function_slug: str, function_id: int, months: int = 6) -> list[MonthStat]:
+    """Per month: cases that first landed in the function, and how many of them a specialist moved elsewhere,
+    which is how routing quality shows in real life. (Arrived = still here + moved away - moved in.)"""
+    first = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    here = Counter(f"{t:%Y-%m}" for t in db.session.scalars(
+        select(Ticket.created_at).where(Ticket.function_id == function_id, Ticket.created_at >= first)))
+    moved_away, moved_in = Counter(), Counter()
+    for when, data in db.session.execute(select(TicketEvent.created_at, TicketEvent.data).where(
+            TicketEvent.kind == "reroute", TicketEvent.created_at >= first)):
+        data = data or {}
+        if data.get("old") == function_slug:
+            moved_away[f"{when:%Y-%m}"] += 1
+        if data.get("new") == function_slug:
+            moved_in[f"{when:%Y-%m}"] += 1
+    result, month = [], first
+    for _ in range(months):
+        key = f"{month:%Y-%m}"
+        result.append(MonthStat(key, max(0, here[key] + moved_away[key] - moved_in[key]), moved_away[key]))
+        month = (month + timedelta(days=32)).replace(day=1)
+    return result

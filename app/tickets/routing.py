@@ -1,18 +1,44 @@
-"""The one place that decides which support function a new case goes to.
+"""The one place that decides which support function a new case goes to, and why.
 
-For now a chosen category decides; without one ("Vet inte") the case goes to the first-line service
-centre. Automatic routing of free text replaces ``decide_route`` and keeps its signature.
+In order: a category the person chose; an administrator's rule (a word or phrase -> function, highest priority
+first); the routing model (``routing_model.py``), trained on the published articles and their functions, the
+project's seed examples (``routing_data/examples.tsv``) and resolved cases, where the function a case ended
+in (after any re-route by a specialist) is the right answer. Below ``LOTSEN_ROUTING_MIN_CONFIDENCE`` the case
+goes to the first-line service centre with the model's suggestion.
+
+Each host keeps the trained model as a file in its instance folder and reloads it when it changes; training
+runs in the CLI or the background worker, never in a request.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from app.auth.models import SupportFunction
 from app.auth.services import get_function
-from app.tickets.models import Category
+from app.core.db import db
+from app.core.text import get_analyzer
+from app.selfservice.markdown import markdown_to_text
+from app.selfservice.models import Article
+from app.selfservice.search import builtin_synonym_table
+from app.tickets.models import Category, RoutingRule, Ticket, TicketEvent
+from app.tickets.routing_model import RoutingModel, features
+
+log = logging.getLogger(__name__)
 
 FIRST_LINE = "servicecenter"
+SEED_FILE = Path(__file__).resolve().parent / "routing_data" / "examples.tsv"
+# A one-line seed example says far less than an article, so it only fills gaps; a case a specialist moved is
+# the clearest lesson there is.
+ARTICLE_WEIGHT, SEED_WEIGHT, CASE_WEIGHT, REROUTED_WEIGHT = 1.0, 0.25, 1.0, 2.0
 
 
 @dataclass
@@ -21,10 +47,190 @@ class RoutingDecision:
     confidence: float
     reason: str
     suggested: SupportFunction | None = None
+    words: list[str] = field(default_factory=list)
+    rule: RoutingRule | None = None
 
 
-def decide_route(category: Category | None, subject: str, description: str) -> RoutingDecision:
+# --- training data -----------------------------------------------------------------------------------------
+def text_features(text: str) -> Counter:
+    analyzer = get_analyzer()
+    synonyms = builtin_synonym_table()
+    stems = [t.sv for t in analyzer.tokens(text)]
+    expansions = [analyzer.stems(p) for _start, _end, phrases in synonyms.matches(stems) for p in phrases]
+    return features(analyzer, text, expansions)
+
+
+def seed_examples() -> list[tuple[str, str]]:
+    rows = []
+    for line in SEED_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            label, _, text = line.partition("\t")
+            rows.append((label.strip(), text.strip()))
+    return rows
+
+
+def training_examples():
+    """(features, function slug, weight) for everything the model learns from."""
+    for article in db.session.scalars(select(Article).where(Article.status == "published")):
+        text = " ".join([article.title] * 3 + article.tags * 2 + [article.summary, markdown_to_text(article.body)])
+        yield text_features(text), article.function.slug, ARTICLE_WEIGHT
+    for label, text in seed_examples():
+        yield text_features(text), label, SEED_WEIGHT
+    rerouted = set(db.session.scalars(select(TicketEvent.ticket_id).where(TicketEvent.kind == "reroute")))
+    cases = db.session.execute(
+        select(Ticket.id, Ticket.subject, Ticket.description, SupportFunction.slug)
+        .join(SupportFunction, Ticket.function_id == SupportFunction.id)
+        .where(Ticket.status.in_(("resolved", "closed")), Ticket.merged_into_id.is_(None),
+               SupportFunction.slug != FIRST_LINE)
+        .execution_options(yield_per=2000))
+    for ticket_id, subject, description, slug in cases:
+        weight = REROUTED_WEIGHT if ticket_id in rerouted else CASE_WEIGHT
+        yield text_features(f"{subject} {description}"), slug, weight
+
+
+def training_state() -> tuple[int, int, int]:
+    """What a model trained now would have seen (changes when articles or resolved cases change)."""
+    articles = db.session.scalar(select(func.max(Article.updated_at)))
+    resolved = db.session.scalar(select(func.count(Ticket.id)).where(Ticket.status.in_(("resolved", "closed"))))
+    reroutes = db.session.scalar(select(func.count(TicketEvent.id)).where(TicketEvent.kind == "reroute"))
+    return (int(articles.timestamp()) if articles else 0, resolved or 0, reroutes or 0)
+
+
+def model_path(app=None) -> Path:
+    app = app or current_app
+    return Path(app.instance_path) / "routing-model.json"
+
+
+def train_and_save(path: Path | None = None) -> RoutingModel:
+    """Train from scratch on everything there is and write the model file."""
+    model = RoutingModel.train(training_examples())
+    model.trained_on["state"] = list(training_state())
+    model.save(path or model_path())
+    return model
+
+
+def retrain_if_stale(path: Path | None = None) -> bool:
+    """Retrain when articles or resolved cases (re-routes included) changed since the model was trained."""
+    path = path or model_path()
+    if path.exists():
+        try:
+            stored = RoutingModel.load(path).trained_on.get("state")
+        except (OSError, ValueError):
+            stored = None
+        if stored == list(training_state()):
+            return False
+    train_and_save(path)
+    return True
+
+
+# --- the model in memory, per process ------------------------------------------------------------------------
+_cache: dict[str, tuple[float, RoutingModel]] = {}
+_cache_lock = threading.Lock()
+_training: set[str] = set()
+
+
+def current_model(train_if_missing: bool = False) -> RoutingModel | None:
+    """The trained model of this instance, reloaded when its file changes. Without a file, training starts in
+    a background thread (or here, for command-line use) and the router falls back to the service centre."""
+    path = model_path()
+    key = str(path)
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        if train_if_missing:
+            train_and_save(path)
+            mtime = path.stat().st_mtime
+        else:
+            _train_in_background(path)
+            return None
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is None or cached[0] != mtime:
+            cached = (mtime, RoutingModel.load(path))
+            _cache[key] = cached
+        return cached[1]
+
+
+def _train_in_background(path: Path) -> None:
+    app = current_app._get_current_object()
+    with _cache_lock:
+        if str(path) in _training:
+            return
+        _training.add(str(path))
+
+    def run() -> None:
+        try:
+            with app.app_context():
+                train_and_save(path)
+        except Exception:
+            log.exception("training the routing model failed")
+        finally:
+            with _cache_lock:
+                _training.discard(str(path))
+
+    threading.Thread(target=run, name="routing-training", daemon=True).start()
+
+
+# --- deciding ------------------------------------------------------------------------------------------------
+def active_rules() -> list[RoutingRule]:
+    return list(db.session.scalars(select(RoutingRule).where(RoutingRule.is_active.is_(True))
+                                   .order_by(RoutingRule.priority.desc(), RoutingRule.id)))
+
+
+def add_rule(phrase: str, function_slug: str, priority: int = 0) -> RoutingRule:
+    """A rule that sends questions containing ``phrase`` (any inflection) to a function."""
+    if not get_analyzer().tokens(phrase):
+        raise ValueError(_l("The phrase has no words that search would use. Write a more specific one."))
+    rule = RoutingRule(phrase=" ".join(phrase.split())[:200], function=get_function(function_slug),
+                       priority=priority)
+    db.session.add(rule)
+    db.session.flush()
+    return rule
+
+
+def delete_rule(rule_id: int | None) -> None:
+    rule = db.session.get(RoutingRule, rule_id) if rule_id else None
+    if rule is not None:
+        db.session.delete(rule)
+        db.session.flush()
+
+
+def matching_rule(text: str) -> RoutingRule | None:
+    """The highest-priority active rule all of whose words occur in ``text``, inflected or inside compounds
+    (a rule for "förmånscykel" matches "förmånscykeln")."""
+    analyzer = get_analyzer()
+    present = set(analyzer.terms(text, "sv")) | {t.en for t in analyzer.tokens(text)}
+    for rule in active_rules():
+        words = analyzer.tokens(rule.phrase)
+        if words and all(w.sv in present or (w.parts and set(w.parts) <= present) for w in words):
+            return rule
+    return None
+
+
+def predict(subject: str, description: str, train_if_missing: bool = False, explain: int = 8):
+    model = current_model(train_if_missing)
+    if model is None:
+        return None
+    return model.predict(text_features(f"{subject} {subject} {description}"), explain=explain)
+
+
+def decide_route(category: Category | None, subject: str, description: str,
+                 train_if_missing: bool = False) -> RoutingDecision:
     """Where a new case goes, how sure we are, and why."""
     if category is not None:
         return RoutingDecision(category.function, 1.0, f"category:{category.slug}")
-    return RoutingDecision(get_function(FIRST_LINE), 0.0, "no category: first line")
+    text = f"{subject} {description}"
+    rule = matching_rule(text)
+    if rule is not None:
+        return RoutingDecision(rule.function, 1.0, f"rule:{rule.phrase}", rule=rule)
+    prediction = predict(subject, description, train_if_missing)
+    first_line = get_function(FIRST_LINE)
+    if prediction is None or not prediction.label:
+        return RoutingDecision(first_line, 0.0, "model not ready: first line")
+    suggested = get_function(prediction.label)
+    words = [term for term, _weight in prediction.top_terms]
+    threshold = current_app.config["LOTSEN_ROUTING_MIN_CONFIDENCE"]
+    if prediction.confidence < threshold:
+        return RoutingDecision(first_line, prediction.confidence, "low confidence: first line", suggested, words)
+    return RoutingDecision(suggested, prediction.confidence, "model", suggested, words)
+

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -12,9 +12,11 @@ from app.auth.services import get_function, list_functions, list_users
 from app.core.db import db, utcnow
 from app.core.pdf import render_pdf
 from app.core.permissions import Role, role_required
-from app.selfservice.queries import popular_articles
-from app.tickets import bp, queries, services
-from app.tickets.forms import ActionForm, CannedForm, RegisterForm, ReplyForm
+from app.selfservice.forms import ConfirmForm
+from app.selfservice.queries import articles_by_ids, popular_articles
+from app.selfservice.search import get_index
+from app.tickets import bp, queries, routing, services
+from app.tickets.forms import ActionForm, CannedForm, RegisterForm, ReplyForm, RoutingRuleForm, RoutingTestForm
 from app.tickets.models import CHANNELS, PRIORITIES, STATUSES, CannedResponse
 from app.tickets.sla import sla_state
 from app.tickets.view_helpers import calendar, mail_context, visible_ticket
@@ -239,3 +241,51 @@ def canned(slug: str):
             return redirect(url_for("tickets.canned", slug=slug))
     return render_template("tickets/canned.html", function=function, form=form, editing=editing,
                            responses=services.canned_responses(function)), 400 if form.errors else 200
+
+
+@bp.get("/workspace/<slug>/stats")
+@specialist_required
+def stats(slug: str):
+    function = get_function(slug) if slug in {f.slug for f in list_functions()} else abort(404)
+    if not services.works_in(current_user, function):
+        abort(403)
+    return render_template("tickets/stats.html", function=function,
+                           months=queries.reroute_stats(function.slug, function.id))
+
+
+admin_required = role_required(Role.ADMIN)
+
+
+@bp.route("/admin/routing", methods=["GET", "POST"])
+@admin_required
+def routing_admin():
+    test_form, rule_form = RoutingTestForm(prefix="test"), RoutingRuleForm(prefix="rule")
+    rule_form.function.choices = [SelectChoice(f.slug, f.name) for f in list_functions()]
+    decision = similar = None
+    if request.method == "POST" and request.form.get("action") == "rule" and rule_form.validate_on_submit():
+        try:
+            routing.add_rule(rule_form.phrase.data, rule_form.function.data, rule_form.priority.data or 0)
+        except ValueError as exc:
+            rule_form.phrase.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("The rule is saved and used at once."), "success")
+            return redirect(url_for("tickets.routing_admin"))
+    elif request.method == "POST" and request.form.get("action") == "delete" and ConfirmForm().validate_on_submit():
+        routing.delete_rule(request.form.get("rule_id", type=int))
+        db.session.commit()
+        flash(_("The rule is removed."), "success")
+        return redirect(url_for("tickets.routing_admin"))
+    elif request.method == "POST" and test_form.validate_on_submit():
+        decision = routing.decide_route(None, test_form.subject.data or "", test_form.body.data or "")
+        text = f"{test_form.subject.data} {test_form.body.data}"
+        similar = search_articles(text)
+    return render_template("tickets/routing.html", test_form=test_form, rule_form=rule_form, decision=decision,
+                           similar=similar, rules=routing.active_rules(), confirm=ConfirmForm(),
+                           threshold=current_app.config["LOTSEN_ROUTING_MIN_CONFIDENCE"])
+
+
+def search_articles(text: str):
+    hits = get_index().search(text, limit=3).hits
+    found = articles_by_ids([h.article_id for h in hits])
+    return [found[h.article_id] for h in hits if h.article_id in found]

@@ -53,3 +53,22 @@ def create_ticket(people, calendar, mail_context):
         return ticket
 
     return factory
+
+
+@pytest.fixture
+def corpus_for_routing(app):
+    """A few published articles per function, the knowledge a new installation learns from."""
+    from app.selfservice import services as articles
+
+    texts = {
+        "payroll": ["Lönen betalas ut den 25:e", "Lönespecifikation och skatt på lönen", "Milersättning och utlägg"],
+        "hr": ["Semester och ledighet", "Föräldraledighet", "Uppsägningstid och anställningsavtal"],
+        "it": ["Glömt lösenordet till datorn", "Skrivare och utskrift", "Teams och headset"],
+        "facilities": ["Felanmälan i lokaler: värme och ventilation", "Passerkort och nycklar", "Städning"],
+        "procurement": ["Ramavtal och leverantörer", "Beställa kontorsmaterial", "Direktupphandling"],
+    }
+    for function, titles in texts.items():
+        for title in titles:
+            articles.create_article(articles.ArticleData(title, articles.slugify(title), "", title, "sv", function,
+                                                         [], "published"), None)
+    db.session.commit()
