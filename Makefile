@@ -51,5 +51,5 @@ clean:
 
 # After changing UI text: extract it, merge into the Swedish catalog, then translate the empty entries.
 translations-update: venv
-	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location -o app/translations/messages.pot app templates
+	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs=".* __pycache__" --no-location -o app/translations/messages.pot app templates
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching -w 110

@@ -47,6 +47,8 @@ def create_app(config_override: Mapping[str, Any] | None = None) -> Flask:
     _register_cli(app)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
+    for chatty in ("weasyprint", "fontTools"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     return app
 
 
@@ -65,7 +67,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.api import bp as api_bp
     from app.auth import bp as auth_bp
+    from app.forms import bp as forms_bp
     from app.selfservice import bp as selfservice_bp
     from app.selfservice import search
     from app.tickets import bp as tickets_bp
@@ -73,6 +77,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(selfservice_bp)
     app.register_blueprint(tickets_bp)
+    app.register_blueprint(forms_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # the API authenticates each request with a bearer token, not a session cookie
     search.init_app(app)
 
 
@@ -123,11 +130,13 @@ def _register_template_helpers(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.demo import demo_cli
+    from app.forms.cli import forms_cli
     from app.selfservice.cli import articles_cli, search_cli
     from app.tickets.cli import outbox_cli, routing_cli, worker_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(forms_cli)
     app.cli.add_command(articles_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(outbox_cli)

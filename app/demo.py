@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -10,6 +11,8 @@ from flask.cli import AppGroup
 
 from app.auth import services as auth_services
 from app.core.db import db
+from app.forms import services as form_services
+from app.forms.registry import get_form
 from app.selfservice import services as selfservice_services
 from app.selfservice.models import SynonymGroup
 from app.selfservice.search import get_index
@@ -90,6 +93,20 @@ def load_demo_tickets() -> None:
     ticket_services.add_reply(made[1], hanna, "Hej Erik! Ja, upp till fem dagar kan sparas till nästa år.",
                               public=True, calendar=calendar, mail=mail)
     ticket_services.change_status(made[1], hanna, "resolved", calendar, mail)
+    load_demo_orders(calendar, mail)
+
+
+def load_demo_orders(calendar, mail) -> None:
+    """One employment-contract order awaiting HR's review and one draft, from the documented example."""
+    example = json.loads((Path(__file__).resolve().parent.parent / "docs" / "examples" /
+                          "employment-contract.json").read_text(encoding="utf-8"))
+    anna = auth_services.get_user("anna.chef")
+    definition = get_form("employment-contract")
+    base = current_app.config["LOTSEN_BASE_URL"].rstrip("/")
+    form_services.submit(definition, anna, example, None, calendar, mail, lambda s: f"{base}/forms/{s.id}")
+    draft = json.loads(json.dumps(example))
+    draft["employee"].update(first_name="Örjan", last_name="Ås", personnummer="")
+    form_services.save_draft(definition, anna, draft)
 
 
 @demo_cli.command("load")

@@ -5,9 +5,10 @@ Every figure is measured beside a baseline built in the same run, and printed as
 
 import sys
 
-from bench import pages, routing, search, tickets
+from bench import pages, pdf, routing, search, tickets
 
-BENCHMARKS = {"pages": pages.main, "search": search.main, "routing": routing.main, "tickets": tickets.main}
+BENCHMARKS = {"pages": pages.main, "search": search.main, "routing": routing.main, "pdf": pdf.main,
+              "tickets": tickets.main}
 
 
 def main() -> None:

@@ -100,3 +100,14 @@ def revoke(username: str, roles: tuple[str, ...]) -> None:
         services.revoke_role(user, *services.parse_role(spec))
     db.session.commit()
     click.echo(f"{user.username}: {', '.join(sorted(g.label for g in user.role_grants)) or 'employee'}")
+
+
+@users_cli.command("token")
+@click.argument("username")
+@click.argument("name")
+def create_token(username: str, name: str) -> None:
+    """Create a personal access token for the JSON API (printed once; keep it secret)."""
+    user = _existing_user(username)
+    raw = services.create_access_token(user, name)
+    db.session.commit()
+    click.echo(raw)

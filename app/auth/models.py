@@ -111,3 +111,19 @@ class RoleGrant(db.Model):
     @property
     def label(self) -> str:
         return f"{self.role}:{self.function.slug}" if self.function else self.role
+
+
+class AccessToken(db.Model):
+    """A personal access token for the JSON API (other systems placing orders as a person). Only its hash
+    is stored."""
+
+    __tablename__ = "access_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 from collections.abc import Iterable, Mapping
 from functools import cache
 
@@ -11,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.exceptions import InvalidCredentials
 from app.auth.ldap import DirectoryEntry, LdapDirectory
-from app.auth.models import RoleGrant, SupportFunction, User
+from app.auth.models import AccessToken, RoleGrant, SupportFunction, User
 from app.core.db import db, utcnow
 from app.core.permissions import Role
 
@@ -228,3 +230,24 @@ def set_user_locale(user: User, locale: str) -> None:
 
 def count_users() -> int:
     return db.session.scalar(select(func.count(User.id))) or 0
+
+
+def create_access_token(user: User, name: str) -> str:
+    """A new personal access token for the API; the token itself is shown once and only its hash kept."""
+    raw = "lot_" + secrets.token_urlsafe(32)
+    db.session.add(AccessToken(user_id=user.id, name=name.strip()[:100] or "token",
+                               token_hash=hashlib.sha256(raw.encode()).hexdigest()))
+    db.session.flush()
+    return raw
+
+
+def user_for_token(raw: str) -> User | None:
+    """The active user a bearer token belongs to (and note its use), or None."""
+    if not raw:
+        return None
+    token = db.session.scalar(select(AccessToken).where(
+        AccessToken.token_hash == hashlib.sha256(raw.encode()).hexdigest()))
+    if token is None or not token.user.is_active:
+        return None
+    token.last_used_at = utcnow()
+    return token.user

@@ -1,0 +1,64 @@
+"""``flask --app wsgi forms validate|render FORM FILE.json``: check or render an order from JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.forms import services
+from app.forms.registry import FORMS, get_form
+
+forms_cli = AppGroup("forms", help="Digital forms: check and render orders given as JSON.")
+
+
+def _load(form: str, file: Path):
+    definition = get_form(form)
+    if definition is None:
+        raise click.BadParameter(f"unknown form {form!r} (forms: {', '.join(FORMS)})", param_hint="FORM")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"{file}: not readable JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise click.ClickException(f"{file}: the order must be a JSON object")
+    return definition, data
+
+
+@forms_cli.command("validate")
+@click.argument("form")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def validate_command(form: str, file: Path) -> None:
+    """Print every problem with its field path and exit 1, or print ok (warnings are printed too)."""
+    definition, data = _load(form, file)
+    result = definition.validate(data, None)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}")
+    for path, message in result.errors.items():
+        click.echo(f"{path}: {message}")
+    if not result.ok:
+        sys.exit(1)
+    click.echo("ok")
+
+
+@forms_cli.command("render")
+@click.argument("form")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The PDF to write.")
+@click.option("--draft", is_flag=True, help="Mark the document UTKAST.")
+def render_command(form: str, file: Path, out: Path, draft: bool) -> None:
+    """Render the order's document as PDF (the order must be valid)."""
+    definition, data = _load(form, file)
+    result = definition.validate(data, None)
+    if not result.ok:
+        for path, message in result.errors.items():
+            click.echo(f"{path}: {message}", err=True)
+        sys.exit(1)
+    cfg = current_app.config
+    organisation = services.Organisation(cfg["LOTSEN_ORG_NAME"], cfg["LOTSEN_ORG_ADDRESS"], cfg["LOTSEN_ORG_NUMBER"])
+    out.write_bytes(services.render_document(definition, data, organisation, draft=draft))
+    click.echo(f"wrote {out}")

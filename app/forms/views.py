@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.auth.services import get_function
+from app.core.db import db
+from app.core.uploads import UploadRejected
+from app.forms import bp, services
+from app.forms.forms import FORM_CLASSES, data_to_form, field_name, form_to_data
+from app.forms.models import FormDocument, FormSubmission
+from app.forms.registry import FORMS, get_form
+from app.selfservice.forms import ConfirmForm
+from app.tickets.view_helpers import calendar, mail_context, upload_settings, uploads_from
+
+
+def organisation() -> services.Organisation:
+    cfg = current_app.config
+    return services.Organisation(cfg["LOTSEN_ORG_NAME"], cfg["LOTSEN_ORG_ADDRESS"], cfg["LOTSEN_ORG_NUMBER"])
+
+
+def order_url(submission: FormSubmission) -> str:
+    return url_for("forms.show", submission_id=submission.id, _external=True)
+
+
+def visible_submission(submission_id: int) -> FormSubmission:
+    submission = db.session.get(FormSubmission, submission_id)
+    if submission is None or not services.can_view(current_user, submission):
+        abort(404)
+    return submission
+
+
+@bp.get("/forms")
+@login_required
+def index():
+    return render_template("forms/index.html", forms=FORMS, mine=services.submissions_for(current_user),
+                           to_review=services.awaiting_review(current_user))
+
+
+def _edit(definition, submission=None):
+    if not current_user.has_role(definition.submit_role):
+        abort(403)
+    form_class = FORM_CLASSES[definition.slug]
+    form = form_class()
+    result = None
+    if request.method == "GET":
+        data_to_form(form, submission.data if submission else {})
+        if submission is None:
+            for name, value in form_class.DEFAULTS.items():
+                getattr(form, name).data = value
+            form.position__manager.data = current_user.name if hasattr(form, "position__manager") else None
+    elif form.validate_on_submit():
+        data = form_to_data(form)
+        action = request.form.get("action", "draft")
+        if action == "preview":
+            pdf = services.render_document(definition, data, organisation(), draft=True)
+            return _pdf_response(pdf, f"{definition.slug}-utkast.pdf")
+        try:
+            if action == "submit":
+                submission = services.submit(definition, current_user, data, submission, calendar(),
+                                             mail_context(), order_url, uploads_from(form.files),
+                                             **upload_settings())
+                db.session.commit()
+                flash(_("The order is sent to %(function)s. Follow it under My cases.",
+                        function=get_function(definition.function).name), "success")
+                return redirect(url_for("forms.show", submission_id=submission.id))
+            submission = services.save_draft(definition, current_user, data, submission)
+            db.session.commit()
+            flash(_("The draft is saved. You can continue later from My forms."), "success")
+            return redirect(url_for("forms.edit", submission_id=submission.id))
+        except services.FormInvalid as exc:
+            db.session.rollback()
+            result = exc.result
+            for path, message in result.errors.items():
+                field = getattr(form, field_name(path), None)
+                if field is not None:
+                    field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+        except (services.FormForbidden, UploadRejected) as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+    return render_template("forms/edit.html", definition=definition, form=form, submission=submission,
+                           result=result), 400 if result else 200
+
+
+@bp.route("/forms/<slug>/new", methods=["GET", "POST"])
+@login_required
+def new(slug: str):
+    definition = get_form(slug) or abort(404)
+    return _edit(definition)
+
+
+@bp.route("/forms/<int:submission_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(submission_id: int):
+    submission = visible_submission(submission_id)
+    if not services.can_edit(current_user, submission):
+        return redirect(url_for("forms.show", submission_id=submission.id))
+    return _edit(get_form(submission.form_slug), submission)
+
+
+@bp.get("/forms/<int:submission_id>")
+@login_required
+def show(submission_id: int):
+    submission = visible_submission(submission_id)
+    services.record_view(current_user, submission, request.remote_addr or "")
+    db.session.commit()
+    definition = get_form(submission.form_slug)
+    return render_template("forms/show.html", submission=submission, definition=definition,
+                           can_edit=services.can_edit(current_user, submission),
+                           can_review=services.can_review(current_user, submission), confirm=ConfirmForm(),
+                           pnr=submission.data.get("employee", {}).get("personnummer", ""))
+
+
+def _pdf_response(pdf: bytes, filename: str):
+    response = make_response(pdf)
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/forms/<int:submission_id>/preview.pdf")
+@login_required
+def preview(submission_id: int):
+    submission = visible_submission(submission_id)
+    pdf = services.render_document(get_form(submission.form_slug), submission.data, organisation(), draft=True)
+    return _pdf_response(pdf, f"order-{submission.id}-utkast.pdf")
+
+
+@bp.get("/forms/<int:submission_id>/documents/<int:version>.pdf")
+@login_required
+def document(submission_id: int, version: int):
+    submission = visible_submission(submission_id)
+    found = next((d for d in submission.documents if d.version == version), None) or abort(404)
+    path = services.document_path(found, Path(current_app.config["LOTSEN_UPLOAD_PATH"]))
+    return send_file(path, mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{submission.form_slug}-{submission.id}-v{found.version}.pdf")
+
+
+@bp.post("/forms/<int:submission_id>/return")
+@login_required
+def return_order(submission_id: int):
+    submission = visible_submission(submission_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.return_to_owner(submission, current_user, request.form.get("comment", ""), calendar(),
+                                 mail_context())
+    except services.FormForbidden as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("forms.show", submission_id=submission.id))
+    db.session.commit()
+    flash(_("The order is returned to %(name)s.", name=submission.owner.name), "success")
+    return redirect(url_for("forms.show", submission_id=submission.id))
+
+
+@bp.post("/forms/<int:submission_id>/approve")
+@login_required
+def approve(submission_id: int):
+    submission = visible_submission(submission_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        found: FormDocument = services.approve(submission, current_user, organisation(),
+                                               Path(current_app.config["LOTSEN_UPLOAD_PATH"]), calendar(),
+                                               mail_context())
+    except services.FormForbidden as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("forms.show", submission_id=submission.id))
+    db.session.commit()
+    flash(_("Approved. The document (version %(version)s) is stored.", version=found.version), "success")
+    return redirect(url_for("forms.show", submission_id=submission.id))
+
