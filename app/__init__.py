@@ -73,12 +73,14 @@ def _register_blueprints(app: Flask) -> None:
     from app.selfservice import bp as selfservice_bp
     from app.selfservice import search
     from app.tickets import bp as tickets_bp
+    from intranet_widgets import bp as widgets_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(selfservice_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(forms_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(widgets_bp)
     csrf.exempt(api_bp)  # the API authenticates each request with a bearer token, not a session cookie
     search.init_app(app)
 

@@ -1,4 +1,5 @@
-"""Security headers on every response: no framing (widget pages opt in later), no sniffing, strict CSP."""
+"""Security headers on every response: no framing (widget pages set their own allowed frame-ancestors),
+no sniffing, strict CSP."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ CONTENT_SECURITY_POLICY = (
 def init_app(app: Flask) -> None:
     @app.after_request
     def set_security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        if "Content-Security-Policy" not in response.headers:  # widget pages set their own frame-ancestors
+            response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+            response.headers["X-Frame-Options"] = "DENY"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response

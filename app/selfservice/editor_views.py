@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import escape
 from flask_login import current_user
 
 from app.auth.services import list_functions
@@ -197,3 +198,21 @@ def insights():
         unhelpful=queries.most_unhelpful_articles(slugs),
         deflection=queries.deflection(days),
     )
+
+
+WIDGET_KINDS = ("search", "articles", "ask", "my-cases", "notices")
+
+
+@bp.get("/editor/widgets")
+@editor_required
+def widgets():
+    kind = request.args.get("kind", "search")
+    kind = kind if kind in WIDGET_KINDS else "search"
+    options = {name: request.args.get(name, "").strip() for name in ("lang", "function", "tag", "sort", "accent")}
+    attributes = " ".join(f'data-lotsen-{name}="{escape(value)}"' for name, value in options.items() if value)
+    snippet = (f'<script src="{url_for("widgets.embed", _external=True)}" async></script>\n'
+               f'<div data-lotsen-widget="{kind}"{" " + attributes if attributes else ""}></div>')
+    preview = url_for("widgets.frame", kind=kind, **{k: v for k, v in options.items() if v})
+    return render_template("selfservice/editor/widgets.html", kinds=WIDGET_KINDS, kind=kind, options=options,
+                           snippet=snippet, preview=preview, functions=list_functions(),
+                           origins=current_app.config["LOTSEN_WIDGET_ORIGINS"])

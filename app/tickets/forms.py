@@ -86,3 +86,12 @@ class RoutingRuleForm(FlaskForm):
     function = SelectField(_l("Send to"), choices=[])
     priority = IntegerField(_l("Priority (higher wins)"), default=0,
                             validators=[Optional(), NumberRange(min=-100, max=100)])
+
+
+class NoticeForm(FlaskForm):
+    title = StringField(_l("Notice"), validators=[DataRequired(message=_l("Write a title.")), Length(max=200)])
+    body = TextAreaField(_l("More information (optional)"), validators=[Optional(), Length(max=2000)],
+                         render_kw={"rows": 3})
+    hours = SelectField(_l("Show for"), choices=[
+        SelectChoice("4", _l("4 hours")), SelectChoice("24", _l("1 day")), SelectChoice("72", _l("3 days")),
+        SelectChoice("168", _l("1 week"))])

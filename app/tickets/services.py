@@ -31,6 +31,7 @@ from app.tickets.models import (
     STATUSES,
     CannedResponse,
     Category,
+    Notice,
     SlaTarget,
     Ticket,
     TicketAttachment,
@@ -451,3 +452,35 @@ def _mail_address(address: str, kind: str, ticket: Ticket, mail: MailContext, bo
         }
         text = mail.render(f"email/ticket_{kind}.txt", ticket=ticket, recipient=recipient, link=link, body=body)
         enqueue(address, f"{subjects[kind]}: {ticket.subject}"[:300], text)
+
+
+# --- notices -------------------------------------------------------------------------------------------------
+def current_notices(function_slug: str | None = None, now: datetime | None = None) -> list[Notice]:
+    now = now or utcnow()
+    query = select(Notice).where(Notice.starts_at <= now, Notice.ends_at > now)
+    if function_slug:
+        query = query.where(Notice.function_id == get_function(function_slug).id)
+    return list(db.session.scalars(query.order_by(Notice.starts_at.desc())))
+
+
+def publish_notice(function: SupportFunction, author: User, title: str, body: str, hours: float) -> Notice:
+    """A notice shown from now for ``hours`` hours (specialists of the function only)."""
+    if not works_in(author, function):
+        raise TicketError(_l("Only %(function)s can publish its notices.", function=function.name))
+    if not title.strip():
+        raise TicketError(_l("Write a title."))
+    if not 0 < hours <= 24 * 30:
+        raise TicketError(_l("A notice is shown for 1 hour to 30 days."))
+    now = utcnow()
+    notice = Notice(function=function, title=title.strip()[:200], body=body.strip()[:2000], starts_at=now,
+                    ends_at=now + timedelta(hours=hours), created_by_id=author.id, updated_at=now)
+    db.session.add(notice)
+    db.session.flush()
+    return notice
+
+
+def expire_notice(notice: Notice, author: User) -> None:
+    if not works_in(author, notice.function):
+        raise TicketError(_l("Only %(function)s can publish its notices.", function=notice.function.name))
+    notice.ends_at = notice.updated_at = utcnow()
+    db.session.flush()

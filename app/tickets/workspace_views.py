@@ -16,8 +16,16 @@ from app.selfservice.forms import ConfirmForm
 from app.selfservice.queries import articles_by_ids, popular_articles
 from app.selfservice.search import get_index
 from app.tickets import bp, queries, routing, services
-from app.tickets.forms import ActionForm, CannedForm, RegisterForm, ReplyForm, RoutingRuleForm, RoutingTestForm
-from app.tickets.models import CHANNELS, PRIORITIES, STATUSES, CannedResponse
+from app.tickets.forms import (
+    ActionForm,
+    CannedForm,
+    NoticeForm,
+    RegisterForm,
+    ReplyForm,
+    RoutingRuleForm,
+    RoutingTestForm,
+)
+from app.tickets.models import CHANNELS, PRIORITIES, STATUSES, CannedResponse, Notice
 from app.tickets.sla import sla_state
 from app.tickets.view_helpers import calendar, mail_context, visible_ticket
 
@@ -289,3 +297,32 @@ def search_articles(text: str):
     hits = get_index().search(text, limit=3).hits
     found = articles_by_ids([h.article_id for h in hits])
     return [found[h.article_id] for h in hits if h.article_id in found]
+
+
+@bp.route("/workspace/<slug>/notices", methods=["GET", "POST"])
+@specialist_required
+def notices(slug: str):
+    function = get_function(slug) if slug in {f.slug for f in list_functions()} else abort(404)
+    if not services.works_in(current_user, function):
+        abort(403)
+    form = NoticeForm()
+    if request.method == "POST" and request.form.get("expire") and ConfirmForm().validate_on_submit():
+        notice = db.session.get(Notice, request.form.get("expire", type=int))
+        if notice is None or notice.function_id != function.id:
+            abort(404)
+        services.expire_notice(notice, current_user)
+        db.session.commit()
+        flash(_("The notice is no longer shown."), "success")
+        return redirect(url_for("tickets.notices", slug=slug))
+    if form.validate_on_submit():
+        try:
+            services.publish_notice(function, current_user, form.title.data, form.body.data or "",
+                                    float(form.hours.data))
+        except services.TicketError as exc:
+            form.title.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("The notice is published."), "success")
+            return redirect(url_for("tickets.notices", slug=slug))
+    return render_template("tickets/notices.html", function=function, form=form, confirm=ConfirmForm(),
+                           current=services.current_notices(function.slug)), 400 if form.errors else 200
