@@ -7,9 +7,10 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, render_template, url_for
+from flask import Flask, jsonify, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from werkzeug.http import HTTP_STATUS_CODES
 
 from app.config import PROJECT_ROOT, ConfigError, instance_path_from, load_config
 from app.core import security
@@ -100,6 +101,9 @@ def _register_error_pages(app: Flask) -> None:
 
     def render_error(code: int, message: Any = None):
         title, default_message = messages[code]
+        if request.path.startswith("/api/"):  # the API answers in JSON, also for URLs it does not know
+            slug = HTTP_STATUS_CODES.get(code, "error").lower().replace(" ", "_")
+            return jsonify({"error": {"code": slug, "message": str(message or default_message)}}), code
         return render_template("errors/error.html", code=code, title=title,
                                message=message or default_message), code
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from markupsafe import escape
 from flask_login import current_user
+from markupsafe import escape
 
 from app.auth.services import list_functions
 from app.core.db import db
