@@ -9,27 +9,21 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, db, utcnow
-from app.core.i18n import localized
+from app.core.i18n import BilingualName
 from app.core.permissions import Role
 
 
-class SupportFunction(db.Model):
+class SupportFunction(BilingualName, db.Model):
     """A support function (HR, Lön, IT ...) that owns a queue of cases and a set of articles."""
 
     __tablename__ = "support_function"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(40), unique=True)
-    name_sv: Mapped[str] = mapped_column(String(120))
-    name_en: Mapped[str] = mapped_column(String(120))
     email: Mapped[str] = mapped_column(String(254), default="")
     is_confidential: Mapped[bool] = mapped_column(default=False)
     is_first_line: Mapped[bool] = mapped_column(default=False)
     sort_order: Mapped[int] = mapped_column(default=0)
-
-    @property
-    def name(self) -> str:
-        return localized(self.name_sv, self.name_en)
 
     def __repr__(self) -> str:
         return f"<SupportFunction {self.slug}>"

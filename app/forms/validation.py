@@ -143,7 +143,8 @@ def _months_after(start: date, months: int) -> date:
     return date(year, month, 28)
 
 
-def _employee(data: dict, result: Result, today: date | None) -> None:
+def _person(data: dict, result: Result, today: date | None) -> None:
+    """Personnummer (or samordningsnummer), first and last name."""
     raw = _text(data, "employee.personnummer", result, max_length=20)
     if raw:
         try:
@@ -152,6 +153,10 @@ def _employee(data: dict, result: Result, today: date | None) -> None:
             result.errors["employee.personnummer"] = str(exc)
     _text(data, "employee.first_name", result, max_length=100)
     _text(data, "employee.last_name", result, max_length=100)
+
+
+def _employee(data: dict, result: Result, today: date | None) -> None:
+    _person(data, result, today)
     _text(data, "employee.address", result, max_length=200)
     email = _text(data, "employee.email", result, required=False, max_length=254)
     if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
@@ -221,14 +226,7 @@ def validate_employment_contract(data: dict, today: date | None = None) -> Resul
 def validate_employment_end(data: dict, today: date | None = None) -> Result:
     """The order to end an employment (avslut av anställning)."""
     result = Result()
-    raw = _text(data, "employee.personnummer", result, max_length=20)
-    if raw:
-        try:
-            parse_personnummer(raw, today)
-        except ValueError as exc:
-            result.errors["employee.personnummer"] = str(exc)
-    _text(data, "employee.first_name", result, max_length=100)
-    _text(data, "employee.last_name", result, max_length=100)
+    _person(data, result, today)
     _text(data, "position.title", result)
     _text(data, "position.unit", result)
     _text(data, "position.manager", result)

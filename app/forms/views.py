@@ -11,7 +11,7 @@ from app.core.db import db
 from app.core.uploads import UploadRejected
 from app.forms import bp, services
 from app.forms.forms import FORM_CLASSES, data_to_form, field_name, form_to_data
-from app.forms.models import FormDocument, FormSubmission
+from app.forms.models import FormSubmission
 from app.forms.registry import FORMS, get_form
 from app.selfservice.forms import ConfirmForm
 from app.tickets.view_helpers import calendar, mail_context, upload_settings, uploads_from
@@ -139,39 +139,37 @@ def document(submission_id: int, version: int):
                      download_name=f"{submission.form_slug}-{submission.id}-v{found.version}.pdf")
 
 
-@bp.post("/forms/<int:submission_id>/return")
-@login_required
-def return_order(submission_id: int):
+def _review(submission_id: int, action) -> object:
+    """Run a reviewer's action on an order; a refusal is flashed, success commits and says what happened."""
     submission = visible_submission(submission_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        services.return_to_owner(submission, current_user, request.form.get("comment", ""), calendar(),
-                                 mail_context())
+        message = action(submission)
     except services.FormForbidden as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return redirect(url_for("forms.show", submission_id=submission.id))
-    db.session.commit()
-    flash(_("The order is returned to %(name)s.", name=submission.owner.name), "success")
+    else:
+        db.session.commit()
+        flash(message, "success")
     return redirect(url_for("forms.show", submission_id=submission.id))
+
+
+@bp.post("/forms/<int:submission_id>/return")
+@login_required
+def return_order(submission_id: int):
+    def action(submission):
+        services.return_to_owner(submission, current_user, request.form.get("comment", ""), calendar(),
+                                 mail_context())
+        return _("The order is returned to %(name)s.", name=submission.owner.name)
+    return _review(submission_id, action)
 
 
 @bp.post("/forms/<int:submission_id>/approve")
 @login_required
 def approve(submission_id: int):
-    submission = visible_submission(submission_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        found: FormDocument = services.approve(submission, current_user, organisation(),
-                                               Path(current_app.config["LOTSEN_UPLOAD_PATH"]), calendar(),
-                                               mail_context())
-    except services.FormForbidden as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("forms.show", submission_id=submission.id))
-    db.session.commit()
-    flash(_("Approved. The document (version %(version)s) is stored.", version=found.version), "success")
-    return redirect(url_for("forms.show", submission_id=submission.id))
-
+    def action(submission):
+        found = services.approve(submission, current_user, organisation(),
+                                 Path(current_app.config["LOTSEN_UPLOAD_PATH"]), calendar(), mail_context())
+        return _("Approved. The document (version %(version)s) is stored.", version=found.version)
+    return _review(submission_id, action)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import SupportFunction, User
 from app.core.db import UTCDateTime, db, utcnow
-from app.core.i18n import localized
+from app.core.i18n import BilingualName
 
 ARTICLE_STATUSES = ("draft", "published", "archived")
 ARTICLE_LANGUAGES = ("sv", "en")
@@ -130,24 +130,18 @@ class ArticleFeedback(db.Model):
     article: Mapped[Article] = relationship()
 
 
-class Topic(db.Model):
+class Topic(BilingualName, db.Model):
     """An entry point on the start page (Lön, Semester och ledighet ...): a support function and tags."""
 
     __tablename__ = "topic"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(60), unique=True)
-    name_sv: Mapped[str] = mapped_column(String(120))
-    name_en: Mapped[str] = mapped_column(String(120))
     function_id: Mapped[int] = mapped_column(ForeignKey("support_function.id"))
     tags: Mapped[str] = mapped_column(Text, default="")
     sort_order: Mapped[int] = mapped_column(default=0)
 
     function: Mapped[SupportFunction] = relationship(lazy="joined")
-
-    @property
-    def name(self) -> str:
-        return localized(self.name_sv, self.name_en)
 
     @property
     def tag_list(self) -> list[str]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import SupportFunction, User
 from app.core.db import UTCDateTime, db, utcnow
-from app.core.i18n import localized
+from app.core.i18n import BilingualName
 
 STATUSES = ("new", "open", "waiting", "resolved", "closed")
 OPEN_STATUSES = ("new", "open", "waiting")
@@ -17,23 +17,17 @@ PRIORITIES = ("low", "normal", "high", "urgent")
 CHANNELS = ("portal", "phone", "visit", "email", "widget")
 
 
-class Category(db.Model):
+class Category(BilingualName, db.Model):
     """A help topic people pick when they ask ("Lönespecifikation", "Dator och skrivare" ...)."""
 
     __tablename__ = "ticket_category"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(60), unique=True)
-    name_sv: Mapped[str] = mapped_column(String(120))
-    name_en: Mapped[str] = mapped_column(String(120))
     function_id: Mapped[int] = mapped_column(ForeignKey("support_function.id"))
     sort_order: Mapped[int] = mapped_column(default=0)
 
     function: Mapped[SupportFunction] = relationship(lazy="joined")
-
-    @property
-    def name(self) -> str:
-        return localized(self.name_sv, self.name_en)
 
 
 class Ticket(db.Model):

@@ -116,32 +116,30 @@ def reply(number: str):
     return _back(ticket)
 
 
-@bp.post("/tickets/<number>/close")
-@login_required
-def close(number: str):
+def _requester_action(number: str, action, done: str):
+    """Run a case action for the current user; its refusal is flashed, success commits."""
     ticket = visible_ticket(number)
     try:
-        services.close_by_requester(ticket, current_user, calendar())
+        action(ticket, current_user, calendar())
     except services.TicketError as exc:
+        db.session.rollback()
         flash(str(exc), "error")
         return _back(ticket)
     db.session.commit()
-    flash(_("The case is closed."), "success")
+    flash(done, "success")
     return _back(ticket)
+
+
+@bp.post("/tickets/<number>/close")
+@login_required
+def close(number: str):
+    return _requester_action(number, services.close_by_requester, _("The case is closed."))
 
 
 @bp.post("/tickets/<number>/reopen")
 @login_required
 def reopen(number: str):
-    ticket = visible_ticket(number)
-    try:
-        services.reopen(ticket, current_user, calendar())
-    except services.TicketError as exc:
-        flash(str(exc), "error")
-        return _back(ticket)
-    db.session.commit()
-    flash(_("The case is open again."), "success")
-    return _back(ticket)
+    return _requester_action(number, services.reopen, _("The case is open again."))
 
 
 @bp.post("/tickets/<number>/rate")

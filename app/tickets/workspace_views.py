@@ -75,6 +75,16 @@ def article_choices(ticket) -> list[SelectChoice]:
     return [SelectChoice("", _("No article"))] + [SelectChoice(a.slug, a.title) for a in articles]
 
 
+def own_function(slug: str):
+    """The support function ``slug`` if the current specialist works in it (404 unknown, 403 not theirs)."""
+    if slug not in {f.slug for f in list_functions()}:
+        abort(404)
+    function = get_function(slug)
+    if not services.works_in(current_user, function):
+        abort(403)
+    return function
+
+
 def render_work_page(ticket, reply_form: ReplyForm | None = None, status: int = 200):
     canned = services.canned_responses(ticket.function)
     reply_form = reply_form or ReplyForm()
@@ -97,9 +107,7 @@ def workspace():
 @bp.get("/workspace/<slug>")
 @specialist_required
 def queue(slug: str):
-    function = get_function(slug) if slug in {f.slug for f in list_functions()} else abort(404)
-    if not services.works_in(current_user, function):
-        abort(403)
+    function = own_function(slug)
     view = request.args.get("view", "open")
     view = view if view in queries.QUEUE_VIEWS else "open"
     now = utcnow()
@@ -229,9 +237,7 @@ def register():
 @bp.route("/workspace/<slug>/canned", methods=["GET", "POST"])
 @specialist_required
 def canned(slug: str):
-    function = get_function(slug) if slug in {f.slug for f in list_functions()} else abort(404)
-    if not services.works_in(current_user, function):
-        abort(403)
+    function = own_function(slug)
     editing = None
     if request.args.get("edit"):
         editing = db.session.get(CannedResponse, request.args.get("edit", type=int))
@@ -254,9 +260,7 @@ def canned(slug: str):
 @bp.get("/workspace/<slug>/stats")
 @specialist_required
 def stats(slug: str):
-    function = get_function(slug) if slug in {f.slug for f in list_functions()} else abort(404)
-    if not services.works_in(current_user, function):
-        abort(403)
+    function = own_function(slug)
     return render_template("tickets/stats.html", function=function,
                            months=queries.reroute_stats(function.slug, function.id))
 
@@ -302,9 +306,7 @@ def search_articles(text: str):
 @bp.route("/workspace/<slug>/notices", methods=["GET", "POST"])
 @specialist_required
 def notices(slug: str):
-    function = get_function(slug) if slug in {f.slug for f in list_functions()} else abort(404)
-    if not services.works_in(current_user, function):
-        abort(403)
+    function = own_function(slug)
     form = NoticeForm()
     if request.method == "POST" and request.form.get("expire") and ConfirmForm().validate_on_submit():
         notice = db.session.get(Notice, request.form.get("expire", type=int))
