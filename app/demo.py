@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import click
-from flask import current_app, render_template
+from flask import current_app
 from flask.cli import AppGroup
 
 from app.auth import services as auth_services
@@ -18,7 +18,7 @@ from app.selfservice.models import SynonymGroup
 from app.selfservice.search import get_index
 from app.tickets import services as ticket_services
 from app.tickets.models import Ticket
-from app.tickets.sla import WorkingCalendar
+from app.tickets.sla import office_calendar
 
 demo_cli = AppGroup("demo", help="Demo data for trying Lotsen out.")
 
@@ -77,9 +77,8 @@ DEMO_TICKETS = (
 
 def load_demo_tickets() -> None:
     """A few cases in different states, so the queues and "Mina ärenden" have something to show."""
-    calendar = WorkingCalendar.from_config(current_app.config["LOTSEN_OFFICE_HOURS"])
-    mail = ticket_services.MailContext(current_app.config["LOTSEN_BASE_URL"],
-                                       current_app.config["BABEL_DEFAULT_LOCALE"], render_template)
+    calendar = office_calendar()
+    mail = ticket_services.mail_context()
     made = []
     for username, category, subject, description in DEMO_TICKETS:
         made.append(ticket_services.create_ticket(

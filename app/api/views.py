@@ -26,7 +26,8 @@ from app.selfservice.search import get_index
 from app.tickets import services as tickets
 from app.tickets.models import Ticket
 from app.tickets.queries import my_cases as cases_of
-from app.tickets.view_helpers import calendar, mail_context
+from app.tickets.services import mail_context
+from app.tickets.sla import office_calendar
 
 OPENAPI = Path(__file__).resolve().parent / "openapi.json"
 MAX_LIMIT = 20
@@ -169,8 +170,9 @@ def ask():
                       fields={k: "required" for k, v in (("subject", subject), ("description", description)) if not v})
     token = str(data.get("token", ""))[:64] or None
     try:
-        ticket = tickets.create_ticket(user, subject[:200], description[:20_000], category=None, calendar=calendar(),
-                                       mail=mail_context(), channel="widget", submit_token=token)
+        ticket = tickets.create_ticket(user, subject[:200], description[:20_000], category=None,
+                                       calendar=office_calendar(), mail=mail_context(), channel="widget",
+                                       submit_token=token)
     except tickets.TicketError as exc:
         db.session.rollback()
         return _error(422, "invalid", str(exc))
@@ -194,7 +196,8 @@ def submit_form(slug: str):
     lang = request.args.get("lang") if request.args.get("lang") in ("sv", "en") else "en"
     with force_locale(lang):
         try:
-            submission = forms.submit(definition, user, data, None, calendar(), mail_context(), _order_url)
+            submission, warnings = forms.submit(definition, user, data, None, office_calendar(), mail_context(),
+                                                _order_url)
         except forms.FormInvalid as exc:
             db.session.rollback()
             return _error(422, "invalid", "The order has problems.", fields=exc.result.errors,
@@ -202,7 +205,6 @@ def submit_form(slug: str):
         except forms.FormForbidden as exc:
             db.session.rollback()
             return _error(403, "forbidden", str(exc))
-        warnings = definition.validate(submission.data, None).warnings
     db.session.commit()
     ticket = db.session.get(Ticket, submission.ticket_id)
     return jsonify({"id": submission.id, "status": submission.status, "case": ticket.number if ticket else None,

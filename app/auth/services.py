@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.exceptions import InvalidCredentials
@@ -227,9 +227,6 @@ def set_user_locale(user: User, locale: str) -> None:
     user.locale = locale
     db.session.flush()
 
-
-def count_users() -> int:
-    return db.session.scalar(select(func.count(User.id))) or 0
 
 
 def create_access_token(user: User, name: str) -> str:

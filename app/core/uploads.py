@@ -6,9 +6,12 @@ import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
 
 # extension -> (content type, magic bytes at the start, or None when any content is fine)
 UPLOAD_TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
@@ -30,8 +33,33 @@ UPLOAD_TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
 }
 
 
+@dataclass
+class Upload:
+    """A file as it arrived: its name and a stream of its bytes."""
+
+    filename: str
+    stream: IO[bytes]
+
+
+def uploads_from(files: Any) -> list[Upload]:
+    """The non-empty files of a (multiple) file field's data."""
+    return [Upload(f.filename, f.stream) for f in (files or []) if f and f.filename]
+
+
+def upload_limits() -> dict[str, Any]:
+    """Where uploads go and how large they may be, as keyword arguments for the services."""
+    return {"upload_root": Path(current_app.config["LOTSEN_UPLOAD_PATH"]),
+            "max_bytes": current_app.config["LOTSEN_MAX_UPLOAD_MB"] * 1024 * 1024}
+
+
 class UploadRejected(ValueError):  # noqa: N818
     """An uploaded file is of a type Lotsen does not accept, too large or not what its name says."""
+
+
+def file_kind(content_type: str) -> str:
+    """``image``, ``video`` or ``file``: how a page shows an uploaded file."""
+    major = content_type.split("/", 1)[0]
+    return major if major in ("image", "video") else "file"
 
 
 @dataclass
@@ -41,10 +69,18 @@ class StoredFile:
     content_type: str
     size: int
 
+
+class StoredFileColumns:
+    """Model mixin for a stored upload: the name it came with, its random stored name, type and size."""
+
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+
     @property
     def kind(self) -> str:
-        major = self.content_type.split("/", 1)[0]
-        return major if major in ("image", "video") else "file"
+        return file_kind(self.content_type)
 
 
 def safe_display_name(name: str) -> str:

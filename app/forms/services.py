@@ -22,7 +22,7 @@ from app.core.pdf import render_pdf
 from app.core.permissions import Role
 from app.forms.models import FormDocument, FormHistory, FormSubmission
 from app.forms.registry import FORMS, FormDefinition, get_form
-from app.forms.validation import Result, mask_personnummer, parse_personnummer
+from app.forms.validation import Result, parse_personnummer
 from app.tickets import services as tickets
 from app.tickets.models import Ticket
 from app.tickets.routing import RoutingDecision
@@ -106,9 +106,9 @@ def save_draft(definition: FormDefinition, owner: User, data: dict[str, Any],
 
 def submit(definition: FormDefinition, owner: User, data: dict[str, Any], submission: FormSubmission | None,
            calendar: WorkingCalendar, mail: tickets.MailContext, order_url, uploads=(), upload_root=None,
-           max_bytes: int = 0, today: date | None = None) -> FormSubmission:
+           max_bytes: int = 0, today: date | None = None) -> tuple[FormSubmission, list[str]]:
     """Validate and send the order to the handling function: a new case, or the same case again after a
-    return. Raises ``FormInvalid`` with every problem."""
+    return. Returns the order and the rules' warnings; raises ``FormInvalid`` with every problem."""
     result = definition.validate(data, today)
     if not result.ok:
         raise FormInvalid(result)
@@ -139,7 +139,7 @@ def submit(definition: FormDefinition, owner: User, data: dict[str, Any], submis
         submission.ticket_id = ticket.id
         _history(submission, "submitted", owner)
     db.session.flush()
-    return submission
+    return submission, result.warnings
 
 
 def return_to_owner(submission: FormSubmission, reviewer: User, comment: str, calendar: WorkingCalendar,
@@ -199,11 +199,3 @@ def approve(submission: FormSubmission, reviewer: User, organisation: Organisati
 
 def document_path(document: FormDocument, upload_root: Path) -> Path:
     return upload_root / "forms" / document.stored_name
-
-
-def display_personnummer(submission: FormSubmission) -> str:
-    raw = ((submission.data or {}).get("employee") or {}).get("personnummer", "")
-    try:
-        return mask_personnummer(parse_personnummer(raw)[0])
-    except ValueError:
-        return "****"

@@ -8,13 +8,14 @@ from flask_login import current_user, login_required
 
 from app.auth.services import get_function
 from app.core.db import db
-from app.core.uploads import UploadRejected
+from app.core.uploads import UploadRejected, upload_limits, uploads_from
 from app.forms import bp, services
 from app.forms.forms import FORM_CLASSES, data_to_form, field_name, form_to_data
 from app.forms.models import FormSubmission
 from app.forms.registry import FORMS, get_form
 from app.selfservice.forms import ConfirmForm
-from app.tickets.view_helpers import calendar, mail_context, upload_settings, uploads_from
+from app.tickets.services import mail_context
+from app.tickets.sla import office_calendar
 
 
 def organisation() -> services.Organisation:
@@ -60,9 +61,9 @@ def _edit(definition, submission=None):
             return _pdf_response(pdf, f"{definition.slug}-utkast.pdf")
         try:
             if action == "submit":
-                submission = services.submit(definition, current_user, data, submission, calendar(),
-                                             mail_context(), order_url, uploads_from(form.files),
-                                             **upload_settings())
+                submission, _warnings = services.submit(
+                    definition, current_user, data, submission, office_calendar(), mail_context(), order_url,
+                    uploads_from(form.files.data), **upload_limits())
                 db.session.commit()
                 flash(_("The order is sent to %(function)s. Follow it under My cases.",
                         function=get_function(definition.function).name), "success")
@@ -159,7 +160,7 @@ def _review(submission_id: int, action) -> object:
 @login_required
 def return_order(submission_id: int):
     def action(submission):
-        services.return_to_owner(submission, current_user, request.form.get("comment", ""), calendar(),
+        services.return_to_owner(submission, current_user, request.form.get("comment", ""), office_calendar(),
                                  mail_context())
         return _("The order is returned to %(name)s.", name=submission.owner.name)
     return _review(submission_id, action)
@@ -170,6 +171,6 @@ def return_order(submission_id: int):
 def approve(submission_id: int):
     def action(submission):
         found = services.approve(submission, current_user, organisation(),
-                                 Path(current_app.config["LOTSEN_UPLOAD_PATH"]), calendar(), mail_context())
+                                 Path(current_app.config["LOTSEN_UPLOAD_PATH"]), office_calendar(), mail_context())
         return _("Approved. The document (version %(version)s) is stored.", version=found.version)
     return _review(submission_id, action)

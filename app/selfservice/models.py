@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import SupportFunction, User
 from app.core.db import UTCDateTime, db, utcnow
 from app.core.i18n import BilingualName
+from app.core.uploads import StoredFileColumns
 
 ARTICLE_STATUSES = ("draft", "published", "archived")
 ARTICLE_LANGUAGES = ("sv", "en")
@@ -94,24 +95,15 @@ class ArticleRevision(db.Model):
     editor: Mapped[User | None] = relationship()
 
 
-class ArticleAttachment(db.Model):
+class ArticleAttachment(StoredFileColumns, db.Model):
     __tablename__ = "article_attachment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
-    original_name: Mapped[str] = mapped_column(String(255))
-    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
-    content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int]
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     article: Mapped[Article] = relationship(back_populates="attachments")
-
-    @property
-    def kind(self) -> str:
-        major = self.content_type.split("/", 1)[0]
-        return major if major in ("image", "video") else "file"
 
 
 class ArticleFeedback(db.Model):

@@ -557,15 +557,10 @@ def builtin_synonym_table() -> SynonymTable:
     return SynonymTable(_builtin_synonyms(), get_analyzer())
 
 
-_builtin_cache: list[list[str]] | None = None
-
-
+@cache
 def _builtin_synonyms() -> list[list[str]]:
-    global _builtin_cache
-    if _builtin_cache is None:
-        data = Path(__file__).resolve().parent.parent / "core" / "text_data"
-        _builtin_cache = read_synonym_file(data / "synonyms_sv.txt") + read_synonym_file(data / "glossary_en_sv.txt")
-    return _builtin_cache
+    data = Path(__file__).resolve().parent.parent / "core" / "text_data"
+    return read_synonym_file(data / "synonyms_sv.txt") + read_synonym_file(data / "glossary_en_sv.txt")
 
 
 def latest_revision_id(session: Session) -> int:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import SupportFunction, User
 from app.core.db import UTCDateTime, db, utcnow
 from app.core.i18n import BilingualName
+from app.core.uploads import StoredFileColumns
 
 STATUSES = ("new", "open", "waiting", "resolved", "closed")
 OPEN_STATUSES = ("new", "open", "waiting")
@@ -114,15 +115,11 @@ class TicketEvent(db.Model):
     )
 
 
-class TicketAttachment(db.Model):
+class TicketAttachment(StoredFileColumns, db.Model):
     __tablename__ = "ticket_attachment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("ticket_event.id", ondelete="CASCADE"), index=True)
-    original_name: Mapped[str] = mapped_column(String(255))
-    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
-    content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int]
 
     event: Mapped[TicketEvent] = relationship(back_populates="attachments")
 

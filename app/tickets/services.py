@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO
 
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,7 +24,7 @@ from app.core import audit
 from app.core.db import db, utcnow
 from app.core.mail import enqueue
 from app.core.permissions import Role
-from app.core.uploads import StoredFile, store_upload
+from app.core.uploads import StoredFile, Upload, store_upload
 from app.tickets.models import (
     OPEN_STATUSES,
     PRIORITIES,
@@ -52,18 +52,18 @@ class TicketError(ValueError):
 
 
 @dataclass
-class Upload:
-    filename: str
-    stream: IO[bytes]
-
-
-@dataclass
 class MailContext:
     """What e-mails need from the app: where to link, the calendar, and how to render text."""
 
     base_url: str
     default_locale: str
     render: object  # callable(template_name, **context) -> str
+
+
+def mail_context() -> MailContext:
+    """The running app's e-mail context (links to LOTSEN_BASE_URL, texts from the templates)."""
+    return MailContext(current_app.config["LOTSEN_BASE_URL"], current_app.config["BABEL_DEFAULT_LOCALE"],
+                       render_template)
 
 
 # --- who may see and do what -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from flask import current_app
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 DUE_SOON_MINUTES = 120
@@ -66,6 +67,11 @@ class WorkingCalendar:
                     total += finish - begin
             day += timedelta(days=1)
         return total.total_seconds() / 60
+
+
+def office_calendar() -> WorkingCalendar:
+    """The working calendar of the running app (LOTSEN_OFFICE_HOURS)."""
+    return WorkingCalendar.from_config(current_app.config["LOTSEN_OFFICE_HOURS"])
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,13 @@ from wtforms import SelectChoice
 from app.auth.services import get_user
 from app.core.db import db
 from app.core.permissions import Role
-from app.core.uploads import UploadRejected
+from app.core.uploads import UploadRejected, upload_limits, uploads_from
 from app.tickets import bp, queries, services
 from app.tickets.forms import AskForm, RateForm, ReplyForm
 from app.tickets.models import TicketAttachment
-from app.tickets.view_helpers import calendar, mail_context, upload_settings, uploads_from, visible_ticket
+from app.tickets.services import mail_context
+from app.tickets.sla import office_calendar
+from app.tickets.view_helpers import visible_ticket
 from app.tickets.workspace_views import render_work_page
 
 
@@ -49,10 +51,10 @@ def new():
             try:
                 ticket = services.create_ticket(
                     requester, form.subject.data, form.description.data,
-                    category=services.get_category(form.category.data), calendar=calendar(), mail=mail_context(),
+                    category=services.get_category(form.category.data), calendar=office_calendar(), mail=mail_context(),
                     created_by=current_user if requester is not current_user else None,
-                    submit_token=form.submit_token.data or None, uploads=uploads_from(form.files),
-                    **upload_settings())
+                    submit_token=form.submit_token.data or None, uploads=uploads_from(form.files.data),
+                    **upload_limits())
             except (services.TicketError, UploadRejected) as exc:
                 db.session.rollback()
                 (form.files if isinstance(exc, UploadRejected) else form.description).errors.append(str(exc))
@@ -104,9 +106,9 @@ def reply(number: str):
     if form.article.data and services.can_work(current_user, ticket):
         body += "\n\n" + url_for("selfservice.article", slug=form.article.data, _external=True)
     try:
-        services.add_reply(ticket, current_user, body, public=not internal, calendar=calendar(),
-                           mail=mail_context(), uploads=uploads_from(form.files), then_wait=bool(form.then_wait.data),
-                           **upload_settings())
+        services.add_reply(ticket, current_user, body, public=not internal, calendar=office_calendar(),
+                           mail=mail_context(), uploads=uploads_from(form.files.data),
+                           then_wait=bool(form.then_wait.data), **upload_limits())
     except (services.TicketError, UploadRejected) as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -120,7 +122,7 @@ def _requester_action(number: str, action, done: str):
     """Run a case action for the current user; its refusal is flashed, success commits."""
     ticket = visible_ticket(number)
     try:
-        action(ticket, current_user, calendar())
+        action(ticket, current_user, office_calendar())
     except services.TicketError as exc:
         db.session.rollback()
         flash(str(exc), "error")

@@ -26,8 +26,9 @@ from app.tickets.forms import (
     RoutingTestForm,
 )
 from app.tickets.models import CHANNELS, PRIORITIES, STATUSES, CannedResponse, Notice
-from app.tickets.sla import sla_state
-from app.tickets.view_helpers import calendar, mail_context, visible_ticket
+from app.tickets.services import mail_context
+from app.tickets.sla import office_calendar, sla_state
+from app.tickets.view_helpers import visible_ticket
 
 specialist_required = role_required(Role.SPECIALIST)
 
@@ -91,7 +92,7 @@ def render_work_page(ticket, reply_form: ReplyForm | None = None, status: int = 
     reply_form.article.choices = article_choices(ticket)
     return render_template(
         "tickets/work.html", ticket=ticket, events=ticket.events, reply_form=reply_form,
-        actions=_action_form(ticket), sla=sla_state(ticket, calendar(), utcnow()),
+        actions=_action_form(ticket), sla=sla_state(ticket, office_calendar(), utcnow()),
         canned=[(c, services.fill_placeholders(c.body, ticket)) for c in canned],
         others=services.others_viewing(ticket, current_user),
     ), status
@@ -114,7 +115,7 @@ def queue(slug: str):
     page = queries.queue([function.id], view, current_user, now, text=request.args.get("q", ""),
                          priority=request.args.get("priority") or None, sort=request.args.get("sort", "activity"),
                          cursor=request.args.get("after"))
-    cal = calendar()
+    cal = office_calendar()
     return render_template(
         "tickets/queue.html", function=function, view=view, page=page, views=queries.QUEUE_VIEWS,
         view_label=view_label, counts=queries.queue_counts([function.id], current_user, now),
@@ -148,7 +149,7 @@ def _act(number: str, action) -> object:
 @specialist_required
 def set_status(number: str):
     def action(ticket, form):
-        services.change_status(ticket, current_user, form.status.data, calendar(), mail_context())
+        services.change_status(ticket, current_user, form.status.data, office_calendar(), mail_context())
         return _("Status: %(status)s.", status=status_label(ticket.status))
     return _act(number, action)
 
@@ -171,7 +172,7 @@ def assign(number: str):
 @specialist_required
 def set_priority(number: str):
     def action(ticket, form):
-        services.set_priority(ticket, current_user, form.priority.data, calendar())
+        services.set_priority(ticket, current_user, form.priority.data, office_calendar())
         return _("Priority: %(priority)s.", priority=priority_label(ticket.priority))
     return _act(number, action)
 
@@ -182,7 +183,7 @@ def reroute(number: str):
     def action(ticket, form):
         if form.function.data not in {f.slug for f in list_functions()}:
             raise services.TicketError(_("Choose a support function."))
-        services.reroute(ticket, current_user, form.function.data, form.reason.data or "", calendar())
+        services.reroute(ticket, current_user, form.function.data, form.reason.data or "", office_calendar())
         return _("The case is moved to %(function)s.", function=ticket.function.name)
     return _act(number, action)
 
@@ -191,7 +192,7 @@ def reroute(number: str):
 @specialist_required
 def merge(number: str):
     def action(ticket, form):
-        target = services.merge(ticket, current_user, form.target.data or "", calendar())
+        target = services.merge(ticket, current_user, form.target.data or "", office_calendar())
         return _("Merged into %(number)s.", number=target.number)
     return _act(number, action)
 
@@ -221,7 +222,7 @@ def register():
         try:
             ticket = services.register_case(current_user, form.requester.data, form.subject.data,
                                             form.description.data, form.channel.data, form.function.data,
-                                            calendar(), mail_context())
+                                            office_calendar(), mail_context())
         except services.TicketError as exc:
             db.session.rollback()
             form.requester.errors.append(str(exc))
