@@ -7,13 +7,16 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request, url_for
+from flask import Flask, Response, abort, g, jsonify, make_response, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import PROJECT_ROOT, ConfigError, instance_path_from, load_config
-from app.core import security
+from app.core import security, transactions
 from app.core.db import db
 from app.core.extensions import babel, csrf, limiter, login_manager, migrate
 from app.core.i18n import LANGUAGES, current_language, select_locale
@@ -41,6 +44,9 @@ def create_app(config_override: Mapping[str, Any] | None = None) -> Flask:
     file_config.from_pyfile("config.py", silent=True)
     app.config.update(load_config(instance_path, os.environ, file_config, overrides))
 
+    if app.config["LOTSEN_PROXY_COUNT"]:  # the client's address and scheme as the trusted proxies saw them
+        count = app.config["LOTSEN_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     _init_extensions(app)
     _register_blueprints(app)
     _register_error_pages(app)
@@ -65,15 +71,30 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     security.init_app(app)
+    transactions.init_app(app)
+
+    @app.before_request
+    def refuse_nul_bytes():
+        """No stored text may hold a NUL character (PostgreSQL refuses it): say so instead of failing later."""
+        if any("\x00" in value for values in (request.args, request.form) for value in values.values()):
+            abort(400, _l("The text contains a character that cannot be stored (a NUL byte). Remove it and "
+                          "try again."))
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.api import bp as api_bp
-    from app.auth import bp as auth_bp
-    from app.forms import bp as forms_bp
-    from app.selfservice import bp as selfservice_bp
-    from app.selfservice import search
-    from app.tickets import bp as tickets_bp
+    # the view modules register their routes on their feature's blueprint when imported
+    from app.api import views as api_views  # noqa: F401
+    from app.api.blueprint import bp as api_bp
+    from app.auth import views as auth_views  # noqa: F401
+    from app.auth.blueprint import bp as auth_bp
+    from app.forms import views as forms_views  # noqa: F401
+    from app.forms.blueprint import bp as forms_bp
+    from app.selfservice import editor_views, search  # noqa: F401
+    from app.selfservice import views as selfservice_views  # noqa: F401
+    from app.selfservice.blueprint import bp as selfservice_bp
+    from app.tickets import views as tickets_views  # noqa: F401
+    from app.tickets import workspace_views  # noqa: F401
+    from app.tickets.blueprint import bp as tickets_bp
     from intranet_widgets import bp as widgets_bp
 
     app.register_blueprint(auth_bp)
@@ -97,26 +118,61 @@ def _register_error_pages(app: Flask) -> None:
         429: (_l("Too many attempts"), _l("Too many attempts in a short time. Wait a minute and try again.")),
         500: (_l("Something went wrong"), _l("An unexpected error occurred. Nothing you entered was saved "
                                               "half-way; please try again in a moment.")),
+        503: (_l("Lotsen is not available right now"),
+              _l("Lotsen cannot reach its database at the moment, so nothing you sent was saved. Wait a minute "
+                 "and try again; what you wrote is still in the form if you go back.")),
     }
 
-    def render_error(code: int, message: Any = None):
+    def render_error(code: int, message: Any = None) -> Response:
         title, default_message = messages[code]
         if request.path.startswith("/api/"):  # the API answers in JSON, also for URLs it does not know
             slug = HTTP_STATUS_CODES.get(code, "error").lower().replace(" ", "_")
-            return jsonify({"error": {"code": slug, "message": str(message or default_message)}}), code
-        return render_template("errors/error.html", code=code, title=title,
-                               message=message or default_message), code
+            body = jsonify({"error": {"code": slug, "message": str(message or default_message)}})
+        else:
+            body = render_template("errors/error.html", code=code, title=title, message=message or default_message)
+        return make_response(body, code)
+
+    def http_error(exc: HTTPException) -> Response:
+        code = exc.code or 500
+        # an abort() with a message of our own shows it; Werkzeug's stock descriptions are replaced by ours
+        own = exc.description if exc.description != type(exc).description else None
+        response = render_error(code, own)
+        if getattr(exc, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
 
     for code in messages:
-        app.register_error_handler(code, lambda exc, code=code: render_error(code))
+        if code not in (500, 503):
+            app.register_error_handler(code, http_error)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         return render_error(400, _l("The form had expired or came from another page. Go back, reload the "
                                     "page and send it again."))
 
+    def database_unavailable():
+        """A page that needs nothing from the database, not even the logged-in user."""
+        g._login_user = login_manager.anonymous_user()  # Flask-Login's per-request user: no lookup
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; the session is thrown away at teardown
+            app.logger.debug("rollback failed during a database outage", exc_info=True)
+        response = render_error(503)
+        response.headers["Retry-After"] = "30"
+        return response
+
+    @app.errorhandler(DBAPIError)
+    def database_error(exc: DBAPIError):
+        if not transactions.is_database_outage(exc):
+            raise exc
+        app.logger.error("database unavailable: %s", exc)
+        return database_unavailable()
+
     @app.errorhandler(500)
-    def server_error(exc: Exception):
+    def server_error(exc: InternalServerError):
+        if transactions.is_database_outage(getattr(exc, "original_exception", None)):
+            app.logger.error("database unavailable: %s", exc.original_exception)
+            return database_unavailable()
         db.session.rollback()
         return render_error(500)
 

@@ -13,6 +13,7 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSEN_LDAP_TIMEOUT", 5.0, _parse_positive_float,
             "seconds before an unreachable directory counts as down"),
     Setting("LOTSEN_LOGIN_RATE_LIMIT", "5 per minute;20 per hour", str,
-            "failed log-ins allowed per user name and per address before log-in is refused for a while"),
+            "failed log-ins allowed for one user name from one address before that pair is refused for a while"),
+    Setting("LOTSEN_LOGIN_ADDRESS_LIMIT", "30 per minute;300 per hour", str,
+            "failed log-ins allowed from one address, whatever the user names (password spraying)"),
+    Setting("LOTSEN_LOGIN_SLOWDOWN_AFTER", 5, int,
+            "failed log-ins of one account (from any address, 15 minutes) before each attempt is slowed down"),
+    Setting("LOTSEN_LOGIN_MAX_DELAY", 3.0, float, "longest wait, in seconds, before a slowed-down log-in is checked"),
+    Setting("LOTSEN_SESSION_HOURS", 12, int, "how long a log-in lasts without 'Keep me logged in'"),
+    Setting("LOTSEN_REMEMBER_DAYS", 30, int, "how long 'Keep me logged in' lasts (revoked at log-out)"),
+    Setting("LOTSEN_PROXY_COUNT", 0, int,
+            "number of trusted reverse proxies in front of Lotsen; X-Forwarded-For/-Proto are used only "
+            "through them"),
     Setting("LOTSEN_RATELIMIT_STORAGE_URI", "memory://", str,
             "where rate-limit counters live; several hosts share one, e.g. redis://host:6379"),
     Setting("LOTSEN_RATELIMIT_ENABLED", True, _parse_bool, "turn rate limiting off (tests only)"),
@@ -208,6 +219,11 @@ def load_config(
     if "{username}" not in values["LOTSEN_LDAP_USER_FILTER"]:
         raise ConfigError("LOTSEN_LDAP_USER_FILTER must contain {username}.")
 
+    for name in ("LOTSEN_SESSION_HOURS", "LOTSEN_REMEMBER_DAYS"):
+        if values[name] <= 0:
+            raise ConfigError(f"{name} must be greater than zero.")
+    if values["LOTSEN_PROXY_COUNT"] < 0:
+        raise ConfigError("LOTSEN_PROXY_COUNT must be 0 (no proxy) or the number of trusted proxies.")
     if values["LOTSEN_MAX_UPLOAD_MB"] <= 0:
         raise ConfigError("LOTSEN_MAX_UPLOAD_MB must be greater than zero.")
     values["LOTSEN_SEARCH_INDEX_PATH"] = str(Path(values["LOTSEN_SEARCH_INDEX_PATH"] or instance_path / "search-index"))
@@ -224,7 +240,9 @@ def load_config(
     values.update(
         SECRET_KEY=secret_key,
         SQLALCHEMY_DATABASE_URI=database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # SQLite: a writer waits up to 30 s for another's transaction instead of failing at once
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, **(
+            {"connect_args": {"timeout": 30}} if database_url.startswith("sqlite") else {})},
         TESTING=env == "testing",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -232,6 +250,8 @@ def load_config(
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=cookie_secure,
         REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_DURATION=timedelta(days=values["LOTSEN_REMEMBER_DAYS"]),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=values["LOTSEN_SESSION_HOURS"]),
         RATELIMIT_STORAGE_URI=values["LOTSEN_RATELIMIT_STORAGE_URI"],
         RATELIMIT_ENABLED=values["LOTSEN_RATELIMIT_ENABLED"],
         RATELIMIT_HEADERS_ENABLED=True,

@@ -1,10 +1,14 @@
 """The map of the house (../shared/design.md), checked by parsing imports.
 
 - core is the floor: it imports no feature package;
-- models never import services, forms, views, queries or cli; services never import views or forms, nor
-  Flask's ``request``;
-- features use each other's services but never another feature's views;
-- side systems have one adapter each (ldap, whoosh, weasyprint, smtplib);
+- models never import services, forms, views, queries or cli; services never import views or forms;
+- request globals (``request``, ``session``, ``g``, ``current_user``) only in views, the API, the factory
+  and the edge in core;
+- nothing commits but the edge (``app/core/transactions.py``), command-line commands and the mail worker;
+- features use each other's services but never another feature's views, and only downwards:
+  auth <- selfservice <- tickets <- forms <- api (self-service never imports tickets); nothing imports reports;
+- side systems have one adapter each (ldap, whoosh, weasyprint, smtplib, imaplib);
+- a feature's package ``__init__`` holds no blueprint or routes, so importing a model loads no views;
 - intranet_widgets never imports app internals.
 """
 
@@ -22,7 +26,15 @@ ADAPTERS = {
     "whoosh": "app/selfservice/search.py",
     "weasyprint": "app/core/pdf.py",
     "smtplib": "app/core/mail.py",
+    "imaplib": "app/core/mailbox.py",
 }
+# Which features a feature may import: each only those below it.
+FEATURE_LAYERS = ("auth", "selfservice", "tickets", "forms", "reports", "api")
+REQUEST_GLOBALS = {"flask.request", "flask.session", "flask.g", "flask_login.current_user"}
+# The edge and the factory may touch the request; so may the modules that guard views in core.
+REQUEST_EDGE = {"app/__init__.py", "app/core/transactions.py", "app/core/security.py", "app/core/i18n.py",
+                "app/core/permissions.py"}
+MAY_COMMIT = {"app/core/transactions.py", "app/core/mail.py", "app/demo.py"}
 UPPER_LAYERS_FOR_MODELS = ("services", "forms", "views", "queries", "cli")
 SERVICE_MODULES = ("services", "routing", "sla", "search")
 
@@ -86,14 +98,33 @@ def violations() -> list[str]:
             problems += [f"{rel} (service) imports {m}" for m in mods
                          if m.startswith("app.") and role_of(m) in ("views", "forms")]
             problems += [f"{rel} (service) imports flask.request" for m in mods if m == "flask.request"]
-        own = feature_of(".".join(path.relative_to(ROOT).with_suffix("").parts))
+        own = feature_of(".".join(path.relative_to(ROOT).with_suffix("").parts)) if rel != "app/__init__.py" else None
         for m in mods:
             other = feature_of(m)
-            if other and own and other != own and role_of(m) == "views":
+            if other and own and other != own and role_of(m) in ("views", "editor_views", "workspace_views",
+                                                                 "admin_views", "blueprint"):
                 problems.append(f"{rel} imports another feature's views: {m}")
+            if other and own and other != own and own in FEATURE_LAYERS and (
+                    other not in FEATURE_LAYERS or FEATURE_LAYERS.index(other) > FEATURE_LAYERS.index(own)):
+                problems.append(f"{rel} ({own}) imports {m}: features only import those below them")
+        is_view = stem.endswith("views") or stem == "view_helpers" or rel.startswith("intranet_widgets/")
+        if not is_view and rel not in REQUEST_EDGE:
+            problems += [f"{rel} uses a request global ({m}); only views may" for m in mods if m in REQUEST_GLOBALS]
+        if rel not in MAY_COMMIT and stem != "cli" and _commits(path):
+            problems.append(f"{rel} commits; only the edge (app/core/transactions.py) and commands may")
+        if stem == "__init__" and own and "Blueprint" in path.read_text(encoding="utf-8"):
+            problems.append(f"{rel} creates a blueprint; it belongs in the feature's blueprint or views module")
         if rel.startswith("intranet_widgets/"):
             problems += [f"{rel} imports app internals: {m}" for m in mods if m == "app" or m.startswith("app.")]
     return problems
+
+
+def _commits(path: Path) -> bool:
+    """Whether the file calls ``<something>.session.commit()`` or ``db.session.commit()``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "commit"
+               and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "session"
+               for node in ast.walk(tree))
 
 
 def test_the_import_arrows_point_the_right_way():
@@ -108,6 +139,13 @@ def test_the_import_arrows_point_the_right_way():
     ("app/selfservice/views.py", "from app.auth.views import login", "another feature's views"),
     ("app/tickets/services.py", "import ldap", "only app/auth/ldap.py may"),
     ("intranet_widgets/views.py", "from app.core.db import db", "imports app internals"),
+    ("app/selfservice/queries.py", "from app.tickets.models import Ticket", "only import those below them"),
+    ("app/tickets/services.py", "from app.reports import queries", "only import those below them"),
+    ("app/tickets/services.py", "from flask_login import current_user", "uses a request global"),
+    ("app/forms/forms.py", "from flask import request", "uses a request global"),
+    ("app/tickets/views.py", "db.session.commit()", "commits"),
+    ("app/tickets/services.py", "from app.core.db import db\ndb.session.commit()", "commits"),
+    ("app/tickets/__init__.py", "from flask import Blueprint\nbp = Blueprint('t', __name__)", "creates a blueprint"),
 ])
 def test_the_checker_catches_wrong_arrows(tmp_path, monkeypatch, rel, source, expected):
     fake_root = tmp_path / "root"

@@ -1,7 +1,1 @@
 """The JSON API (/api/v1): thin, it calls the same services as the pages."""
-
-from flask import Blueprint
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-from app.api import views  # noqa: E402, F401  (registers the routes on bp)

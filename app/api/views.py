@@ -14,8 +14,8 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms.validators import ValidationError
 
-from app.api import bp
-from app.auth.services import user_for_token
+from app.api.blueprint import bp
+from app.auth.services import token_for
 from app.core.db import db
 from app.core.extensions import limiter
 from app.forms import services as forms
@@ -100,8 +100,7 @@ def search():
     results = [_article_json(found[h.article_id]) for h in result.hits if h.article_id in found]
     if request.args.get("ask"):  # suggestions shown in the ask widget count towards deflection
         article_services.log_search(text, len(results), current_user if current_user.is_authenticated else None,
-                                    "ask", request.args["ask"][:64])
-        db.session.commit()
+                                    "ask", request.args["ask"][:64], request.args.get("function") or None)
     return jsonify({"query": text, "results": results, "suggestion": result.corrected_query})
 
 
@@ -128,12 +127,25 @@ def notice_list():
          "until": n.ends_at.isoformat()} for n in current]}, max_age=30)
 
 
-def _caller():
-    """The person calling: a bearer token's owner, else the Lotsen session (the widgets)."""
+class _ScopeMissing(Exception):  # noqa: N818
+    """The bearer token is valid but not for this kind of call."""
+
+
+def _caller(scope: str):
+    """The person calling: a live bearer token's owner (the token must carry ``scope``), else the Lotsen
+    session (the widgets)."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        return user_for_token(header[7:].strip()), True
+        token = token_for(header[7:].strip())
+        if token is not None and scope not in token.scope_list:
+            raise _ScopeMissing(scope)
+        return (token.user if token else None), True
     return (current_user if current_user.is_authenticated else None), False
+
+
+@bp.errorhandler(_ScopeMissing)
+def scope_missing(exc: _ScopeMissing):
+    return _error(403, "insufficient_scope", f"The access token does not allow this; it needs the scope {exc}.")
 
 
 def _login_required_error():
@@ -142,7 +154,7 @@ def _login_required_error():
 
 @bp.get("/me/cases")
 def my_cases():
-    user, _ = _caller()
+    user, _ = _caller("cases:read")
     if user is None:
         return _login_required_error()
     page = cases_of(user, open_only=request.args.get("open", "1") != "0", limit=_limit())
@@ -155,7 +167,7 @@ def my_cases():
 @bp.post("/cases")
 def ask():
     """Ask a question (routed automatically). Session callers send the CSRF token in X-CSRFToken."""
-    user, by_token = _caller()
+    user, by_token = _caller("cases:write")
     if user is None:
         return _login_required_error()
     if not by_token:
@@ -174,9 +186,7 @@ def ask():
                                        calendar=office_calendar(), mail=mail_context(), channel="widget",
                                        submit_token=token)
     except tickets.TicketError as exc:
-        db.session.rollback()
         return _error(422, "invalid", str(exc))
-    db.session.commit()
     return jsonify({"number": ticket.number, "function": ticket.function.slug, "function_name": ticket.function.name,
                     "url": url_for("tickets.show", number=ticket.number, _external=True)}), 201
 
@@ -184,7 +194,7 @@ def ask():
 @bp.post("/forms/<slug>")
 def submit_form(slug: str):
     """Place an order as the token's owner: 201 with the order and its case, 422 with every problem."""
-    user, by_token = _caller()
+    user, by_token = _caller("forms:submit")
     if user is None or not by_token:
         return _error(401, "unauthorized", "A valid personal access token is required (Authorization: Bearer ...).")
     definition = get_form(slug)
@@ -197,18 +207,27 @@ def submit_form(slug: str):
     with force_locale(lang):
         try:
             submission, warnings = forms.submit(definition, user, data, None, office_calendar(), mail_context(),
-                                                _order_url)
+                                                _order_url, submit_token=_idempotency_key())
+        except forms.AlreadySent as exc:  # the same Idempotency-Key again: the order it made
+            return _order_json(exc.submission, []), 200
         except forms.FormInvalid as exc:
-            db.session.rollback()
             return _error(422, "invalid", "The order has problems.", fields=exc.result.errors,
                           warnings=exc.result.warnings)
         except forms.FormForbidden as exc:
-            db.session.rollback()
             return _error(403, "forbidden", str(exc))
-    db.session.commit()
-    ticket = db.session.get(Ticket, submission.ticket_id)
+    return _order_json(submission, warnings), 201
+
+
+def _idempotency_key() -> str | None:
+    """A caller's ``Idempotency-Key``: the same key again gives the same order, never a second one."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    return key[:64] or None
+
+
+def _order_json(submission, warnings: list[str]):
+    ticket = db.session.get(Ticket, submission.ticket_id) if submission.ticket_id else None
     return jsonify({"id": submission.id, "status": submission.status, "case": ticket.number if ticket else None,
-                    "url": _order_url(submission), "warnings": warnings}), 201
+                    "url": _order_url(submission), "warnings": warnings})
 
 
 def _order_url(submission) -> str:

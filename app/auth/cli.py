@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from app.auth import services
+from app.auth.models import TOKEN_SCOPES, AccessToken
 from app.core.db import db
 
 users_cli = AppGroup("users", help="Manage Lotsen users and their roles.")
@@ -79,7 +80,7 @@ def set_password(username: str, password: str) -> None:
 @click.argument("username")
 @click.argument("roles", nargs=-1, required=True)
 def grant(username: str, roles: tuple[str, ...]) -> None:
-    """Grant roles (manager, admin, specialist:FUNCTION, editor:FUNCTION) to a user."""
+    """Grant roles (manager, admin, specialist:FUNCTION, editor:FUNCTION) to a user (written to the audit log)."""
     user = _existing_user(username)
     try:
         for spec in _roles(roles):
@@ -94,7 +95,7 @@ def grant(username: str, roles: tuple[str, ...]) -> None:
 @click.argument("username")
 @click.argument("roles", nargs=-1, required=True)
 def revoke(username: str, roles: tuple[str, ...]) -> None:
-    """Take locally granted roles away from a user."""
+    """Take locally granted roles away from a user (written to the audit log; the user's sessions end)."""
     user = _existing_user(username)
     for spec in _roles(roles):
         services.revoke_role(user, *services.parse_role(spec))
@@ -102,12 +103,44 @@ def revoke(username: str, roles: tuple[str, ...]) -> None:
     click.echo(f"{user.username}: {', '.join(sorted(g.label for g in user.role_grants)) or 'employee'}")
 
 
-@users_cli.command("token")
+tokens_cli = AppGroup("tokens", help="Personal access tokens for the JSON API.")
+users_cli.add_command(tokens_cli)
+
+
+@tokens_cli.command("create")
 @click.argument("username")
 @click.argument("name")
-def create_token(username: str, name: str) -> None:
-    """Create a personal access token for the JSON API (printed once; keep it secret)."""
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(TOKEN_SCOPES), required=True,
+              help="What the token may do; repeat for several.")
+@click.option("--days", default=90, show_default=True, type=click.IntRange(1, services.MAX_TOKEN_DAYS),
+              help="Days until the token expires.")
+def create_token(username: str, name: str, scopes: tuple[str, ...], days: int) -> None:
+    """Create a personal access token (printed once; keep it secret)."""
     user = _existing_user(username)
-    raw = services.create_access_token(user, name)
+    raw, token = services.create_access_token(user, name, scopes, days)
     db.session.commit()
     click.echo(raw)
+    click.echo(f"token {token.id} for {user.username}: {token.scopes}, expires {token.expires_at:%Y-%m-%d}", err=True)
+
+
+@tokens_cli.command("list")
+@click.argument("username", required=False)
+def list_tokens(username: str | None) -> None:
+    """List access tokens (all, or one user's): id, owner, name, scopes, expiry and last use."""
+    user = _existing_user(username) if username else None
+    for token in services.list_access_tokens(user):
+        used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"
+        click.echo(f"{token.id:6} {token.user.username:20} {token.name:24} {token.scopes:40} "
+                   f"expires {token.expires_at:%Y-%m-%d}  {used}")
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=int)
+def revoke_token(token_id: int) -> None:
+    """Revoke (delete) a token at once."""
+    token = db.session.get(AccessToken, token_id)
+    if token is None:
+        raise click.ClickException(f"no token {token_id}")
+    services.revoke_access_token(token)
+    db.session.commit()
+    click.echo(f"revoked token {token_id} ({token.name})")

@@ -1,6 +1,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, SelectMultipleField, StringField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -33,3 +41,20 @@ class UserForm(FlaskForm):
     ])
     is_active = BooleanField(_l("Account is active"))
     roles = MultiCheckboxField(_l("Roles granted in Lotsen"), choices=[])
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("What the token is for"), validators=[
+        DataRequired(message=_l("Say what the token is for, such as the robot's name.")), Length(max=100)])
+    scopes = MultiCheckboxField(_l("What it may do"), choices=[
+        SelectChoice("forms:submit", _l("Send orders through the digital forms (forms:submit)")),
+        SelectChoice("cases:read", _l("Read my cases (cases:read)")),
+        SelectChoice("cases:write", _l("Ask questions as me (cases:write)"))],
+        validators=[DataRequired(message=_l("Choose at least one thing the token may do."))])
+    days = SelectField(_l("Valid for"), choices=[
+        SelectChoice("30", _l("30 days")), SelectChoice("90", _l("90 days")), SelectChoice("365", _l("1 year"))],
+        default="90")
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -51,6 +52,14 @@ class User(UserMixin, db.Model):
     role_grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
+
+    #: the secret of the log-in session this object was loaded for (not stored; only its hash is)
+    login_token: ClassVar[str | None] = None
+
+    def get_id(self) -> str | None:
+        """What Flask-Login keeps in the session and the remember cookie: the log-in session's secret, so
+        that ending the session on the server ends every copy of the cookie too."""
+        return self.login_token
 
     @property
     def name(self) -> str:
@@ -107,9 +116,31 @@ class RoleGrant(db.Model):
         return f"{self.role}:{self.function.slug}" if self.function else self.role
 
 
+class LoginSession(db.Model):
+    """One log-in on one browser. The cookie holds a random secret, the database its hash; log-out,
+    a new password, a lost role or a deactivated account delete the rows, and every copy of the cookie
+    stops working at once."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    is_remembered: Mapped[bool] = mapped_column(default=False)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+TOKEN_SCOPES = ("forms:submit", "cases:read", "cases:write")
+
+
 class AccessToken(db.Model):
-    """A personal access token for the JSON API (other systems placing orders as a person). Only its hash
-    is stored."""
+    """A personal access token for the JSON API (other systems placing orders as a person): limited to
+    its scopes and until its expiry. Only its hash is stored."""
 
     __tablename__ = "access_token"
 
@@ -117,7 +148,13 @@ class AccessToken(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()

@@ -6,16 +6,20 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.exceptions import InvalidCredentials
 from app.auth.ldap import DirectoryEntry, LdapDirectory
-from app.auth.models import AccessToken, RoleGrant, SupportFunction, User
+from app.auth.models import TOKEN_SCOPES, AccessToken, LoginSession, RoleGrant, SupportFunction, User
+from app.core import audit
 from app.core.db import db, utcnow
 from app.core.permissions import Role
+from app.core.transactions import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,14 @@ DEFAULT_FUNCTIONS: tuple[tuple[str, str, str, bool, bool, int], ...] = (
 
 class UserExists(Exception):  # noqa: N818
     """A user with that name already exists."""
+
+
+class RoleRefused(DomainError):  # noqa: N818
+    """A role change the rules do not allow (such as granting oneself a confidential function's role)."""
+
+
+class TokenInvalid(DomainError):  # noqa: N818
+    """An access token request that cannot be granted (unknown scope, expiry out of range)."""
 
 
 def normalize_username(raw: str) -> str:
@@ -86,46 +98,115 @@ def parse_role(spec: str) -> tuple[Role, str | None]:
     return role, function_slug
 
 
-def grant_role(user: User, role: Role, function_slug: str | None = None, source: str = "local") -> RoleGrant:
-    """Give ``user`` the role (idempotent)."""
+def _audit_grant(action: str, user: User, label: str, source: str, actor: User | None) -> None:
+    """Every grant and revoke leaves a line: who, whose role, which role, and through what."""
+    audit.record(actor.id if actor else None, action, "user", user.id, detail=f"{label} ({source})")
+
+
+def grant_role(user: User, role: Role, function_slug: str | None = None, source: str = "local",
+               actor: User | None = None) -> RoleGrant:
+    """Give ``user`` the role (idempotent). Nobody may give themselves a role in a confidential function:
+    that takes another administrator, so reading HR cases always involves two people."""
     if role is Role.EMPLOYEE:
         raise ValueError("everyone is an employee; that role is not granted")
     function = get_function(function_slug) if function_slug else None
     for grant in user.role_grants:
         if grant.role == role and grant.function is function and grant.source == source:
             return grant
+    if actor is not None and actor.id == user.id and function is not None and function.is_confidential:
+        raise RoleRefused(_l("You cannot give yourself a role in %(function)s, which handles confidential "
+                             "cases. Ask another administrator to do it.", function=function.name), "roles")
     grant = RoleGrant(role=role.value, function=function, source=source)
     user.role_grants.append(grant)
     db.session.flush()
+    _audit_grant("grant", user, grant.label, source, actor)
     return grant
 
 
-def revoke_role(user: User, role: Role, function_slug: str | None = None, source: str = "local") -> None:
+def revoke_role(user: User, role: Role, function_slug: str | None = None, source: str = "local",
+                actor: User | None = None) -> None:
+    """Take a role away; the user's log-in sessions end, so the change holds in every open browser."""
     for grant in list(user.role_grants):
         slug = grant.function.slug if grant.function else None
         if grant.role == role and slug == function_slug and grant.source == source:
             user.role_grants.remove(grant)
+            _audit_grant("revoke", user, grant.label, source, actor)
+            end_all_sessions(user)
     db.session.flush()
 
 
-def set_local_roles(user: User, specs: Iterable[str]) -> None:
+def set_local_roles(user: User, specs: Iterable[str], actor: User | None = None) -> None:
     """Replace the user's locally granted roles with ``specs`` (``role`` or ``role:function``)."""
-    _replace_grants(user, {parse_role(spec) for spec in specs}, source="local")
+    _replace_grants(user, {parse_role(spec) for spec in specs}, "local", actor)
 
 
-def _replace_grants(user: User, wanted: set[tuple[Role, str | None]], source: str) -> None:
+def _replace_grants(user: User, wanted: set[tuple[Role, str | None]], source: str,
+                    actor: User | None = None) -> None:
     """Make the user's grants from ``source`` exactly ``wanted``; grants from other sources stay."""
     for grant in list(user.role_grants):
         key = (Role(grant.role), grant.function.slug if grant.function else None)
         if grant.source == source and key not in wanted:
-            user.role_grants.remove(grant)
-    for role, slug in wanted:
-        grant_role(user, role, slug, source=source)
+            revoke_role(user, *key, source=source, actor=actor)
+    for role, slug in sorted(wanted, key=lambda w: (w[0].value, w[1] or "")):
+        grant_role(user, role, slug, source=source, actor=actor)
 
 
 def set_password(user: User, password: str) -> None:
+    """A new password ends every log-in session of the user."""
     user.password_hash = generate_password_hash(password)
+    end_all_sessions(user)
     db.session.flush()
+
+
+def set_active(user: User, active: bool) -> None:
+    """Activate or deactivate an account; deactivating ends its sessions at once."""
+    if user.is_active and not active:
+        end_all_sessions(user)
+    user.is_active = active
+    db.session.flush()
+
+
+# --- log-in sessions ---------------------------------------------------------------------------------------
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def open_session(user: User, lifetime: timedelta, remembered: bool = False, user_agent: str = "",
+                 address: str = "") -> str:
+    """A new log-in session for ``user``; returns its secret (also set as ``user.login_token``)."""
+    raw = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(user_id=user.id, token_hash=_hash(raw), is_remembered=remembered,
+                                user_agent=user_agent[:200], address=address[:64],
+                                expires_at=utcnow() + lifetime))
+    db.session.flush()
+    user.login_token = raw
+    return raw
+
+
+def user_for_session(raw: str) -> User | None:
+    """The active user of a live log-in session, or None (ended, expired, unknown or deactivated)."""
+    if not raw:
+        return None
+    found = db.session.scalar(select(LoginSession).where(
+        LoginSession.token_hash == _hash(raw), LoginSession.expires_at > utcnow()))
+    if found is None or not found.user.is_active:
+        return None
+    found.user.login_token = raw
+    return found.user
+
+
+def end_session(raw: str | None) -> None:
+    if raw:
+        db.session.execute(delete(LoginSession).where(LoginSession.token_hash == _hash(raw)))
+
+
+def end_all_sessions(user: User) -> None:
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
+def list_sessions(user: User) -> list[LoginSession]:
+    return list(db.session.scalars(select(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.expires_at > utcnow()).order_by(LoginSession.created_at.desc())))
 
 
 def create_local_user(
@@ -150,7 +231,7 @@ def create_local_user(
     db.session.add(user)
     db.session.flush()
     for spec in roles:
-        grant_role(user, *parse_role(spec))
+        grant_role(user, *parse_role(spec), actor=None)
     return user
 
 
@@ -229,22 +310,51 @@ def set_user_locale(user: User, locale: str) -> None:
 
 
 
-def create_access_token(user: User, name: str) -> str:
-    """A new personal access token for the API; the token itself is shown once and only its hash kept."""
+MAX_TOKEN_DAYS = 365
+
+
+def create_access_token(user: User, name: str, scopes: Iterable[str] = TOKEN_SCOPES, days: int = 90,
+                        actor: User | None = None) -> tuple[str, AccessToken]:
+    """A new personal access token for the API, limited to ``scopes`` and valid for ``days``. The secret
+    is returned once; only its hash is kept."""
+    wanted = sorted(set(scopes))
+    unknown = [s for s in wanted if s not in TOKEN_SCOPES]
+    if unknown or not wanted:
+        raise TokenInvalid(_l("Choose one or more of the scopes %(scopes)s.", scopes=", ".join(TOKEN_SCOPES)),
+                           "scopes")
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise TokenInvalid(_l("A token is valid for 1 to %(days)s days.", days=MAX_TOKEN_DAYS), "days")
     raw = "lot_" + secrets.token_urlsafe(32)
-    db.session.add(AccessToken(user_id=user.id, name=name.strip()[:100] or "token",
-                               token_hash=hashlib.sha256(raw.encode()).hexdigest()))
+    token = AccessToken(user_id=user.id, name=name.strip()[:100] or "token", token_hash=_hash(raw),
+                        scopes=" ".join(wanted), expires_at=utcnow() + timedelta(days=days))
+    db.session.add(token)
     db.session.flush()
-    return raw
+    audit.record((actor or user).id, "token_create", "access_token", token.id,
+                 detail=f"{user.username}: {token.name} [{token.scopes}] {days} d")
+    return raw, token
 
 
-def user_for_token(raw: str) -> User | None:
-    """The active user a bearer token belongs to (and note its use), or None."""
+def list_access_tokens(user: User | None = None) -> list[AccessToken]:
+    query = select(AccessToken).order_by(AccessToken.created_at.desc())
+    if user is not None:
+        query = query.where(AccessToken.user_id == user.id)
+    return list(db.session.scalars(query))
+
+
+def revoke_access_token(token: AccessToken, actor: User | None = None) -> None:
+    """Delete a token at once; its owner or an operator (CLI) may."""
+    audit.record(actor.id if actor else None, "token_revoke", "access_token", token.id,
+                 detail=f"{token.user.username}: {token.name}")
+    db.session.delete(token)
+    db.session.flush()
+
+
+def token_for(raw: str) -> AccessToken | None:
+    """The live token for a bearer secret (its user active, not expired), its use noted; else None."""
     if not raw:
         return None
-    token = db.session.scalar(select(AccessToken).where(
-        AccessToken.token_hash == hashlib.sha256(raw.encode()).hexdigest()))
-    if token is None or not token.user.is_active:
+    token = db.session.scalar(select(AccessToken).where(AccessToken.token_hash == _hash(raw)))
+    if token is None or not token.user.is_active or token.expires_at <= utcnow():
         return None
     token.last_used_at = utcnow()
-    return token.user
+    return token

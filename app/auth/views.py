@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from limits import parse_many
 
-from app.auth import bp, services
+from app.auth import services
+from app.auth.blueprint import bp
 from app.auth.exceptions import DirectoryUnavailable, InvalidCredentials
-from app.auth.forms import LoginForm, UserForm
+from app.auth.forms import ConfirmForm, LoginForm, TokenForm, UserForm
 from app.auth.ldap import LdapDirectory
-from app.auth.models import User
+from app.auth.models import AccessToken, User
 from app.core.db import db
 from app.core.extensions import limiter, login_manager
 from app.core.i18n import LANGUAGE_COOKIE, LANGUAGES
@@ -20,9 +24,8 @@ FAILED_LOGIN_STATUS = 401
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
+def load_user(token: str) -> User | None:
+    return services.user_for_session(token)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -33,43 +36,76 @@ def _safe_next(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
-def _login_limit() -> str:
+def _pair_limit() -> str:
     return current_app.config["LOTSEN_LOGIN_RATE_LIMIT"]
 
 
-def _username_key() -> str:
-    return "login-user:" + services.normalize_username(request.form.get("username", ""))
+def _address_limit() -> str:
+    return current_app.config["LOTSEN_LOGIN_ADDRESS_LIMIT"]
+
+
+def _typed_username() -> str:
+    return services.normalize_username(request.form.get("username", ""))
+
+
+def _pair_key() -> str:
+    """Failures count per user name *and* address: someone else's failures never lock a person out."""
+    return f"login-pair:{_typed_username()}@{request.remote_addr or ''}"
 
 
 def _failed_login(response) -> bool:
     return response.status_code == FAILED_LOGIN_STATUS
 
 
+ACCOUNT_WINDOW = "100 per 15 minutes"
+
+
+def _account_delay(record_failure: bool = False) -> float:
+    """Seconds to wait before checking this account's password: nothing at first, then doubling with every
+    failure from any address beyond ``LOTSEN_LOGIN_SLOWDOWN_AFTER`` in 15 minutes, up to
+    ``LOTSEN_LOGIN_MAX_DELAY``. Guessing slows to a crawl, while the right password still gets in."""
+    if not limiter.enabled:
+        return 0.0
+    window = parse_many(ACCOUNT_WINDOW)[0]
+    key = ("login-account", _typed_username())
+    if record_failure:
+        limiter.limiter.hit(window, *key)
+        return 0.0
+    failures = window.amount - limiter.limiter.get_window_stats(window, *key).remaining
+    beyond = failures - current_app.config["LOTSEN_LOGIN_SLOWDOWN_AFTER"]
+    return 0.0 if beyond < 0 else min(current_app.config["LOTSEN_LOGIN_MAX_DELAY"], 0.25 * 2 ** beyond)
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_username_key, deduct_when=_failed_login,
-               scope="login-user")
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_login, scope="login-address")
+@limiter.limit(_pair_limit, methods=["POST"], key_func=_pair_key, deduct_when=_failed_login,
+               scope="login-pair")
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed_login, scope="login-address")
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if current_user.is_authenticated and request.method == "GET":
         return redirect(_safe_next(form.next.data) or url_for("selfservice.index"))
     error, status = None, 200
     if form.validate_on_submit():
+        time.sleep(_account_delay())
         try:
             user = services.authenticate(
                 form.username.data, form.password.data,
                 LdapDirectory.from_config(current_app.config), current_app.config["LOTSEN_LDAP_GROUP_ROLES"],
             )
         except InvalidCredentials:
-            db.session.rollback()
+            _account_delay(record_failure=True)
             error, status = _("Wrong user name or password."), FAILED_LOGIN_STATUS
         except DirectoryUnavailable:
-            db.session.rollback()
             error, status = _("The staff directory cannot be reached right now, so your password cannot be "
                               "checked. Please try again in a few minutes."), 503
         else:
-            db.session.commit()
-            login_user(user, remember=form.remember.data)
+            remember = bool(form.remember.data)
+            config = current_app.config
+            lifetime = (timedelta(days=config["LOTSEN_REMEMBER_DAYS"]) if remember
+                        else timedelta(hours=config["LOTSEN_SESSION_HOURS"]))
+            session.clear()  # a new session, with a new CSRF secret, for every log-in
+            services.open_session(user, lifetime, remember, request.user_agent.string, request.remote_addr or "")
+            login_user(user, remember=remember, duration=lifetime)
             return redirect(_safe_next(form.next.data) or url_for("selfservice.index"))
     return render_template("auth/login.html", form=form, error=error), status
 
@@ -77,7 +113,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    services.end_session(current_user.login_token)
     logout_user()
+    session.clear()
     flash(_("You are now logged out."), "success")
     return redirect(url_for("auth.login"))
 
@@ -88,7 +126,6 @@ def set_language(code: str):
         abort(404)
     if current_user.is_authenticated:
         services.set_user_locale(current_user, code)
-        db.session.commit()
     response = redirect(_safe_next(request.args.get("next")) or url_for("selfservice.index"))
     response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                         secure=current_app.config["SESSION_COOKIE_SECURE"])
@@ -118,15 +155,61 @@ def edit_user(user_id: int):
     form.roles.choices = _role_choices()
     if form.validate_on_submit():
         if user.id == current_user.id and ("admin" not in form.roles.data or not form.is_active.data):
-            flash(_("You cannot remove your own administrator role or deactivate yourself."), "error")
+            form.roles.errors.append(_("You cannot remove your own administrator role or deactivate yourself."))
         else:
             if user.auth_source == "local":
                 user.display_name = form.display_name.data.strip()
                 user.email = form.email.data.strip()
-            user.is_active = form.is_active.data
-            services.set_local_roles(user, form.roles.data)
-            db.session.commit()
-            flash(_("Saved the changes for %(name)s.", name=user.name), "success")
-            return redirect(url_for("auth.users"))
+            try:
+                services.set_active(user, form.is_active.data)
+                services.set_local_roles(user, form.roles.data, actor=current_user)
+            except services.RoleRefused as exc:
+                form.roles.errors.append(str(exc))
+            else:
+                flash(_("Saved the changes for %(name)s.", name=user.name), "success")
+                return redirect(url_for("auth.users"))
     ldap_roles = [g for g in user.role_grants if g.source == "ldap"]
-    return render_template("auth/edit_user.html", user=user, form=form, ldap_roles=ldap_roles)
+    return render_template("auth/edit_user.html", user=user, form=form,
+                           ldap_roles=ldap_roles), 400 if form.errors else 200
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form, new_token = TokenForm(), None
+    if form.validate_on_submit():
+        try:
+            new_token, _token = services.create_access_token(current_user, form.name.data, form.scopes.data,
+                                                             int(form.days.data))
+        except services.TokenInvalid as exc:
+            form.scopes.errors.append(str(exc))
+        else:
+            form = TokenForm(formdata=None)
+    return render_template("auth/account.html", form=form, new_token=new_token, confirm=ConfirmForm(),
+                           tokens=services.list_access_tokens(current_user),
+                           sessions=services.list_sessions(current_user)), 400 if form.errors else 200
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    token = db.session.get(AccessToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.revoke_access_token(token, current_user)
+    flash(_("The token %(name)s no longer works.", name=token.name), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/sessions/end")
+@login_required
+def end_sessions():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.end_all_sessions(current_user)
+    logout_user()
+    session.clear()
+    flash(_("You are logged out on every computer and phone."), "success")
+    return redirect(url_for("auth.login"))

@@ -1,9 +1,12 @@
 """Security headers on every response: no framing (widget pages set their own allowed frame-ancestors),
-no sniffing, strict CSP."""
+no sniffing, strict CSP, HSTS where Lotsen is served over HTTPS, and no caching of anything that was not
+explicitly made cacheable (pages behind log-in hold personal data)."""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
+
+HSTS = "max-age=31536000; includeSubDomains"
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; "
@@ -19,4 +22,8 @@ def init_app(app: Flask) -> None:
             response.headers["X-Frame-Options"] = "DENY"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if "Cache-Control" not in response.headers and not (request.endpoint or "").endswith("static"):
+            response.headers["Cache-Control"] = "private, no-store"
+        if app.config["SESSION_COOKIE_SECURE"]:  # served over HTTPS (production): browsers must stay on it
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response

@@ -13,6 +13,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.transactions import DomainError, write_file
+
 # extension -> (content type, magic bytes at the start, or None when any content is fine)
 UPLOAD_TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
     "pdf": ("application/pdf", (b"%PDF",)),
@@ -52,7 +54,7 @@ def upload_limits() -> dict[str, Any]:
             "max_bytes": current_app.config["LOTSEN_MAX_UPLOAD_MB"] * 1024 * 1024}
 
 
-class UploadRejected(ValueError):  # noqa: N818
+class UploadRejected(DomainError):  # noqa: N818
     """An uploaded file is of a type Lotsen does not accept, too large or not what its name says."""
 
 
@@ -92,7 +94,9 @@ def safe_display_name(name: str) -> str:
 
 def store_upload(filename: str, stream: IO[bytes], folder: Path, max_bytes: int,
                  allowed: set[str] | None = None) -> StoredFile:
-    """Check an upload and write it under ``folder`` with a random name; raises ``UploadRejected``."""
+    """Check an upload and write it under ``folder`` with a random name; raises ``UploadRejected``.
+
+    The file goes again if the transaction that stores its row rolls back."""
     display = safe_display_name(filename)
     extension = display.rsplit(".", 1)[-1].lower() if "." in display else ""
     if extension not in UPLOAD_TYPES or (allowed is not None and extension not in allowed):
@@ -107,6 +111,5 @@ def store_upload(filename: str, stream: IO[bytes], folder: Path, max_bytes: int,
             extension == "mp4" and data[4:8] != b"ftyp"):
         raise UploadRejected(_l("the file's content does not match its name"))
     stored = f"{uuid.uuid4().hex}.{extension}"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / stored).write_bytes(data)
+    write_file(folder / stored, data)  # removed again if the transaction rolls back
     return StoredFile(display, stored, content_type, len(data))

@@ -9,14 +9,21 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import DecimalField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import DecimalField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.fields import DateField, IntegerField
-from wtforms.validators import Optional
+from wtforms.validators import Length, Optional
 
 OPTIONAL = [Optional()]  # the rules in validation.py decide what is required, on submit only
 
 
-class EmploymentContractForm(FlaskForm):
+class OrderForm(FlaskForm):
+    """What every order form has: the one-time token that makes a form sent twice one order."""
+
+    submit_token = HiddenField(validators=[Optional(), Length(max=64, message=_l(
+        "The form is out of date. Reload the page and send it again."))])
+
+
+class EmploymentContractForm(OrderForm):
     employee__personnummer = StringField(_l("Personnummer or samordningsnummer"), validators=OPTIONAL,
                                          render_kw={"autocomplete": "off", "inputmode": "numeric"})
     employee__first_name = StringField(_l("First name"), validators=OPTIONAL)
@@ -60,7 +67,7 @@ class EmploymentContractForm(FlaskForm):
                 "terms__notice": "Enligt AB och LAS."}
 
 
-class EmploymentEndForm(FlaskForm):
+class EmploymentEndForm(OrderForm):
     employee__personnummer = StringField(_l("Personnummer or samordningsnummer"), validators=OPTIONAL)
     employee__first_name = StringField(_l("First name"), validators=OPTIONAL)
     employee__last_name = StringField(_l("Last name"), validators=OPTIONAL)

@@ -15,6 +15,7 @@ SUBMISSION_STATUSES = ("draft", "submitted", "returned", "approved")
 
 class FormSubmission(db.Model):
     __tablename__ = "form_submission"
+    __table_args__ = (UniqueConstraint("owner_id", "submit_token"),)  # one order per sent form
 
     id: Mapped[int] = mapped_column(primary_key=True)
     form_slug: Mapped[str] = mapped_column(String(60), index=True)
@@ -23,6 +24,7 @@ class FormSubmission(db.Model):
     title: Mapped[str] = mapped_column(String(200), default="")  # for lists; personnummer masked
     owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"))
+    submit_token: Mapped[str | None] = mapped_column(String(64))  # the one-time token of the form that made it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -12,7 +12,8 @@ from typing import Any
 
 from flask import render_template
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
 from app.auth.services import get_function
@@ -20,6 +21,7 @@ from app.core import audit
 from app.core.db import db, utcnow
 from app.core.pdf import render_pdf
 from app.core.permissions import Role
+from app.core.transactions import DomainError, write_file
 from app.forms.models import FormDocument, FormHistory, FormSubmission
 from app.forms.registry import FORMS, FormDefinition, get_form
 from app.forms.validation import Result, parse_personnummer
@@ -31,14 +33,26 @@ from app.tickets.sla import WorkingCalendar
 READERS = ("hr", "payroll")  # besides the ordering manager, these functions may read orders
 
 
-class FormInvalid(ValueError):  # noqa: N818
+class FormInvalid(DomainError):  # noqa: N818
+    """The order breaks the form's rules; ``result`` has every problem by field."""
+
     def __init__(self, result: Result):
-        super().__init__("the form has problems")
+        super().__init__(_l("The order has problems. Correct the marked fields."))
         self.result = result
 
 
-class FormForbidden(ValueError):  # noqa: N818
+class FormForbidden(DomainError):  # noqa: N818
     """The user may not do that with this order."""
+
+
+class AlreadySent(DomainError):  # noqa: N818
+    """The order was sent already (the same form sent twice, or from two tabs); ``submission`` is it."""
+
+    status = 409
+
+    def __init__(self, submission: FormSubmission):
+        super().__init__(_l("This order has already been sent. Here it is."))
+        self.submission = submission
 
 
 @dataclass
@@ -50,7 +64,10 @@ class Organisation:
 
 # --- who may do what ---------------------------------------------------------------------------------------
 def can_view(user: User, submission: FormSubmission) -> bool:
-    return submission.owner_id == user.id or any(user.has_role(Role.SPECIALIST, f) for f in READERS)
+    """The ordering manager; HR and payroll once the order is sent (a draft is the manager's own)."""
+    if submission.owner_id == user.id:
+        return True
+    return submission.status != "draft" and any(user.has_role(Role.SPECIALIST, f) for f in READERS)
 
 
 def can_edit(user: User, submission: FormSubmission) -> bool:
@@ -63,8 +80,10 @@ def can_review(user: User, submission: FormSubmission) -> bool:
             and user.has_role(Role.SPECIALIST, definition.function))
 
 
-def record_view(user: User, submission: FormSubmission, address: str = "") -> None:
-    audit.record(user.id, "view", "form_submission", submission.id, address=address)
+def record_view(user: User, submission: FormSubmission, address: str = "", action: str = "view",
+                detail: str = "") -> None:
+    """Every look at an order, and every download of its documents, is in the audit log."""
+    audit.record(user.id, action, "form_submission", submission.id, detail=detail, address=address)
 
 
 def submissions_for(user: User) -> list[FormSubmission]:
@@ -86,15 +105,42 @@ def _history(submission: FormSubmission, action: str, user: User | None, comment
 
 
 # --- drafts and submitting ---------------------------------------------------------------------------------
+def find_by_token(owner: User, token: str | None) -> FormSubmission | None:
+    if not token:
+        return None
+    return db.session.scalar(select(FormSubmission).where(FormSubmission.owner_id == owner.id,
+                                                          FormSubmission.submit_token == token))
+
+
+def _new_submission(definition: FormDefinition, owner: User, token: str | None) -> FormSubmission:
+    """A new order row, or the one this form (its one-time ``token``) already made, even at the same moment
+    in another request."""
+    existing = find_by_token(owner, token)
+    if existing is not None:
+        return existing
+    submission = FormSubmission(form_slug=definition.slug, owner=owner, status="draft", submit_token=token)
+    try:
+        with db.session.begin_nested():
+            db.session.add(submission)
+            db.session.flush()
+    except IntegrityError:
+        existing = find_by_token(owner, token)
+        if existing is None:
+            raise
+        return existing
+    return submission
+
+
 def save_draft(definition: FormDefinition, owner: User, data: dict[str, Any],
-               submission: FormSubmission | None = None) -> FormSubmission:
+               submission: FormSubmission | None = None, submit_token: str | None = None) -> FormSubmission:
     """Keep what the manager has written so far, valid or not."""
     if not owner.has_role(definition.submit_role):
         raise FormForbidden(_l("Only managers can order %(form)s.", form=definition.name))
     if submission is None:
-        submission = FormSubmission(form_slug=definition.slug, owner=owner, status="draft")
-        db.session.add(submission)
-    elif not can_edit(owner, submission):
+        submission = _new_submission(definition, owner, submit_token)
+    if submission.status == "submitted" or submission.status == "approved":
+        raise AlreadySent(submission)
+    if not can_edit(owner, submission):
         raise FormForbidden(_l("This order can no longer be changed."))
     submission.data = data
     submission.title = definition.title_for(data)
@@ -104,22 +150,39 @@ def save_draft(definition: FormDefinition, owner: User, data: dict[str, Any],
     return submission
 
 
+def _claim_for_sending(submission: FormSubmission) -> None:
+    """Move the order from draft (or returned) to submitted in one conditional UPDATE, so that of several
+    requests sending it at the same moment exactly one goes on; the others get ``AlreadySent``."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(FormSubmission)
+        .where(FormSubmission.id == submission.id, FormSubmission.status.in_(("draft", "returned")))
+        .values(status="submitted", submitted_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if not claimed:
+        db.session.refresh(submission)
+        raise AlreadySent(submission)
+    submission.status, submission.submitted_at = "submitted", now
+
+
 def submit(definition: FormDefinition, owner: User, data: dict[str, Any], submission: FormSubmission | None,
            calendar: WorkingCalendar, mail: tickets.MailContext, order_url, uploads=(), upload_root=None,
-           max_bytes: int = 0, today: date | None = None) -> tuple[FormSubmission, list[str]]:
+           max_bytes: int = 0, today: date | None = None,
+           submit_token: str | None = None) -> tuple[FormSubmission, list[str]]:
     """Validate and send the order to the handling function: a new case, or the same case again after a
-    return. Returns the order and the rules' warnings; raises ``FormInvalid`` with every problem."""
+    return. Returns the order and the rules' warnings; raises ``FormInvalid`` with every problem, and
+    ``AlreadySent`` when this order (or this form's ``submit_token``) was sent already: one order, one case,
+    one mail, however often the button is pressed."""
     result = definition.validate(data, today)
     if not result.ok:
         raise FormInvalid(result)
-    submission = save_draft(definition, owner, data, submission)
+    submission = save_draft(definition, owner, data, submission, submit_token)
     pnr, _ = parse_personnummer(data["employee"]["personnummer"], today)
     data["employee"]["personnummer"] = pnr
     submission.data = dict(data)
     resubmitted = submission.status == "returned" and submission.ticket_id is not None
-    submission.status = "submitted"
-    submission.submitted_at = utcnow()
     db.session.flush()
+    _claim_for_sending(submission)
     link = order_url(submission)
     if resubmitted:
         ticket = db.session.get(Ticket, submission.ticket_id)
@@ -177,9 +240,7 @@ def approve(submission: FormSubmission, reviewer: User, organisation: Organisati
     version = len(submission.documents) + 1
     pdf = render_document(definition, submission.data, organisation, draft=False, version=version)
     stored = f"{uuid.uuid4().hex}.pdf"
-    folder = upload_root / "forms"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / stored).write_bytes(pdf)
+    write_file(upload_root / "forms" / stored, pdf)  # removed again if the approval rolls back
     document = FormDocument(version=version, stored_name=stored, sha256=hashlib.sha256(pdf).hexdigest(),
                             size=len(pdf), created_by_id=reviewer.id)
     submission.documents.append(document)

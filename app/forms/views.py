@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
@@ -8,8 +9,10 @@ from flask_login import current_user, login_required
 
 from app.auth.services import get_function
 from app.core.db import db
+from app.core.transactions import return_to
 from app.core.uploads import UploadRejected, upload_limits, uploads_from
-from app.forms import bp, services
+from app.forms import services
+from app.forms.blueprint import bp
 from app.forms.forms import FORM_CLASSES, data_to_form, field_name, form_to_data
 from app.forms.models import FormSubmission
 from app.forms.registry import FORMS, get_form
@@ -46,13 +49,14 @@ def _edit(definition, submission=None):
         abort(403)
     form_class = FORM_CLASSES[definition.slug]
     form = form_class()
-    result = None
+    result, refused = None, False
     if request.method == "GET":
         data_to_form(form, submission.data if submission else {})
         if submission is None:
             for name, value in form_class.DEFAULTS.items():
                 getattr(form, name).data = value
             form.position__manager.data = current_user.name if hasattr(form, "position__manager") else None
+            form.submit_token.data = uuid.uuid4().hex
     elif form.validate_on_submit():
         data = form_to_data(form)
         action = request.form.get("action", "draft")
@@ -63,27 +67,28 @@ def _edit(definition, submission=None):
             if action == "submit":
                 submission, _warnings = services.submit(
                     definition, current_user, data, submission, office_calendar(), mail_context(), order_url,
-                    uploads_from(form.files.data), **upload_limits())
-                db.session.commit()
+                    uploads_from(form.files.data), **upload_limits(), submit_token=form.submit_token.data or None)
                 flash(_("The order is sent to %(function)s. Follow it under My cases.",
                         function=get_function(definition.function).name), "success")
                 return redirect(url_for("forms.show", submission_id=submission.id))
-            submission = services.save_draft(definition, current_user, data, submission)
-            db.session.commit()
+            submission = services.save_draft(definition, current_user, data, submission,
+                                             form.submit_token.data or None)
             flash(_("The draft is saved. You can continue later from My forms."), "success")
             return redirect(url_for("forms.edit", submission_id=submission.id))
+        except services.AlreadySent as exc:  # the same form sent again: show the order it made
+            return_to(url_for("forms.show", submission_id=exc.submission.id))
+            raise
         except services.FormInvalid as exc:
-            db.session.rollback()
             result = exc.result
             for path, message in result.errors.items():
                 field = getattr(form, field_name(path), None)
                 if field is not None:
                     field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
         except (services.FormForbidden, UploadRejected) as exc:
-            db.session.rollback()
             flash(str(exc), "error")
+            refused = True
     return render_template("forms/edit.html", definition=definition, form=form, submission=submission,
-                           result=result), 400 if result else 200
+                           result=result), 400 if result or refused else 200
 
 
 @bp.route("/forms/<slug>/new", methods=["GET", "POST"])
@@ -98,6 +103,8 @@ def new(slug: str):
 def edit(submission_id: int):
     submission = visible_submission(submission_id)
     if not services.can_edit(current_user, submission):
+        if request.method == "POST":  # sent already, from another tab or by a second click
+            flash(str(services.AlreadySent(submission)), "info")
         return redirect(url_for("forms.show", submission_id=submission.id))
     return _edit(get_form(submission.form_slug), submission)
 
@@ -107,7 +114,6 @@ def edit(submission_id: int):
 def show(submission_id: int):
     submission = visible_submission(submission_id)
     services.record_view(current_user, submission, request.remote_addr or "")
-    db.session.commit()
     definition = get_form(submission.form_slug)
     return render_template("forms/show.html", submission=submission, definition=definition,
                            can_edit=services.can_edit(current_user, submission),
@@ -126,6 +132,7 @@ def _pdf_response(pdf: bytes, filename: str):
 @login_required
 def preview(submission_id: int):
     submission = visible_submission(submission_id)
+    services.record_view(current_user, submission, request.remote_addr or "", "download", "preview.pdf")
     pdf = services.render_document(get_form(submission.form_slug), submission.data, organisation(), draft=True)
     return _pdf_response(pdf, f"order-{submission.id}-utkast.pdf")
 
@@ -135,24 +142,20 @@ def preview(submission_id: int):
 def document(submission_id: int, version: int):
     submission = visible_submission(submission_id)
     found = next((d for d in submission.documents if d.version == version), None) or abort(404)
+    services.record_view(current_user, submission, request.remote_addr or "", "download",
+                         f"document v{found.version}")
     path = services.document_path(found, Path(current_app.config["LOTSEN_UPLOAD_PATH"]))
     return send_file(path, mimetype="application/pdf", as_attachment=True,
                      download_name=f"{submission.form_slug}-{submission.id}-v{found.version}.pdf")
 
 
 def _review(submission_id: int, action) -> object:
-    """Run a reviewer's action on an order; a refusal is flashed, success commits and says what happened."""
+    """Run a reviewer's action on an order; a refusal comes back to the order as a message."""
     submission = visible_submission(submission_id)
+    return_to(url_for("forms.show", submission_id=submission.id))
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        message = action(submission)
-    except services.FormForbidden as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(message, "success")
+    flash(action(submission), "success")
     return redirect(url_for("forms.show", submission_id=submission.id))
 
 

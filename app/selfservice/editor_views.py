@@ -12,8 +12,10 @@ from markupsafe import escape
 from app.auth.services import list_functions
 from app.core.db import db
 from app.core.permissions import Role, role_required
+from app.core.transactions import return_to
 from app.core.uploads import UploadRejected
-from app.selfservice import bp, queries, services
+from app.selfservice import queries, services
+from app.selfservice.blueprint import bp
 from app.selfservice.forms import ArticleForm, AttachmentForm, ConfirmForm, SynonymsForm
 from app.selfservice.markdown import render_markdown
 from app.selfservice.models import Article, ArticleAttachment
@@ -62,10 +64,8 @@ def _save_article(form: ArticleForm, article=None):
         else:
             services.update_article(article, data, current_user, form.note.data or "", hosts)
     except services.ArticleError as exc:
-        db.session.rollback()
         getattr(form, exc.field or "title").errors.append(str(exc))
         return None
-    db.session.commit()
     flash(_("The article is saved."), "success")
     return redirect(url_for("selfservice.edit_article", article_id=article.id))
 
@@ -120,6 +120,7 @@ def edit_article(article_id: int):
 @editor_required
 def upload_attachment(article_id: int):
     article = _editable_article(article_id)
+    return_to(url_for("selfservice.edit_article", article_id=article.id, _anchor="attachments"))
     form = AttachmentForm()
     if form.validate_on_submit():
         limit = current_app.config["LOTSEN_MAX_UPLOAD_MB"] * 1024 * 1024
@@ -127,9 +128,8 @@ def upload_attachment(article_id: int):
             added = services.add_attachment(article, form.file.data.filename or "", form.file.data.stream,
                                             current_user, Path(current_app.config["LOTSEN_UPLOAD_PATH"]), limit)
         except UploadRejected as exc:
-            flash(_("The file was not uploaded: %(reason)s.", reason=str(exc)), "error")
+            raise UploadRejected(_("The file was not uploaded: %(reason)s.", reason=str(exc))) from exc
         else:
-            db.session.commit()
             flash(_("Uploaded %(name)s. Link to it in the text as attachment:%(name)s", name=added.original_name),
                   "success")
     else:
@@ -146,7 +146,6 @@ def delete_attachment(article_id: int, attachment_id: int):
         abort(404)
     if ConfirmForm().validate_on_submit():
         services.delete_attachment(attached, Path(current_app.config["LOTSEN_UPLOAD_PATH"]))
-        db.session.commit()
         flash(_("Removed %(name)s.", name=attached.original_name), "success")
     return redirect(url_for("selfservice.edit_article", article_id=article.id, _anchor="attachments"))
 
@@ -171,12 +170,10 @@ def synonyms():
         try:
             count = replace_synonyms(form.synonyms.data or "", current_user)
         except SynonymError as exc:
-            db.session.rollback()
             form.synonyms.errors.append(
                 _("Line %(line)s: write at least two phrases separated by '=', each at most 100 characters.",
                   line=exc.line))
         else:
-            db.session.commit()
             flash(_("Saved %(count)s synonym groups. Search uses them at once.", count=count), "success")
             return redirect(url_for("selfservice.synonyms"))
     return render_template("selfservice/editor/synonyms.html", form=form), 400 if form.errors else 200
@@ -185,16 +182,19 @@ def synonyms():
 @bp.get("/editor/insights")
 @insight_readers
 def insights():
+    readable = services.readable_function_ids(current_user)
     slugs = services.editable_function_slugs(current_user)
     if slugs is not None:
         slugs = sorted(set(slugs) | {f.slug for f in current_user.functions_for(Role.SPECIALIST)})
+    else:  # administrators: every function whose readers' comments they may read
+        slugs = [f.slug for f in list_functions() if f.id in readable]
     days = request.args.get("days", default=90, type=int)
     days = days if days in (7, 30, 90, 365) else 90
     return render_template(
         "selfservice/editor/insights.html",
         days=days,
-        zero_results=queries.zero_result_queries(days),
-        no_clicks=queries.no_click_queries(days),
+        zero_results=queries.zero_result_queries(readable, days),
+        no_clicks=queries.no_click_queries(readable, days),
         unhelpful=queries.most_unhelpful_articles(slugs),
         deflection=queries.deflection(days),
     )

@@ -156,7 +156,10 @@ class SynonymGroup(db.Model):
 
 
 class SearchLog(db.Model):
-    """One search as a person typed it, how many results it had and which article (if any) they opened."""
+    """One search as a person typed it, how many results it had and which article (if any) they opened.
+
+    Searches typed into the question form are the question's subject: they may be as confidential as the
+    question, so they carry the function the question went to."""
 
     __tablename__ = "search_log"
     __table_args__ = (Index("ix_search_log_normalized_created", "normalized", "created_at"),)
@@ -169,4 +172,8 @@ class SearchLog(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
     clicked_article_id: Mapped[int | None] = mapped_column(ForeignKey("article.id", ondelete="SET NULL"))
     ask_token: Mapped[str | None] = mapped_column(String(64), index=True)  # the question form it came from
+    #: the support function the search was made for (a filter, or where the question it became went); text
+    #: searched for a confidential function is shown to nobody outside it
+    function_id: Mapped[int | None] = mapped_column(ForeignKey("support_function.id", ondelete="SET NULL"))
+    asked: Mapped[bool] = mapped_column(default=False)  # the question form was sent after all
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

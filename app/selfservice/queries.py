@@ -98,21 +98,31 @@ class ArticleVotes:
     comments: list[str]
 
 
-def zero_result_queries(days: int = 90, limit: int = 20) -> list[QueryStat]:
-    """The most frequent searches that found nothing."""
-    return _query_stats(SearchLog.result_count == 0, days, limit)
+def zero_result_queries(readable: set[int], days: int = 90, limit: int = 20) -> list[QueryStat]:
+    """The most frequent searches that found nothing, among those the reader may see (``readable``
+    function ids; see ``readable_search_text``)."""
+    return _query_stats(SearchLog.result_count == 0, readable, days, limit)
 
 
-def no_click_queries(days: int = 90, limit: int = 20) -> list[QueryStat]:
+def no_click_queries(readable: set[int], days: int = 90, limit: int = 20) -> list[QueryStat]:
     """The most frequent searches that found articles, none of which was opened."""
-    return _query_stats((SearchLog.result_count > 0) & SearchLog.clicked_article_id.is_(None), days, limit)
+    return _query_stats((SearchLog.result_count > 0) & SearchLog.clicked_article_id.is_(None), readable, days,
+                        limit)
 
 
-def _query_stats(condition, days: int, limit: int) -> list[QueryStat]:
+def readable_search_text(readable: set[int]):
+    """Which logged searches' text a reader may see: searches for a function they may read, and general
+    searches. A question form's searches without a function (never sent) could be about anything, HR
+    included, so nobody sees their text."""
+    general = SearchLog.function_id.is_(None) & (SearchLog.source != "ask")
+    return general | SearchLog.function_id.in_(readable or {-1})
+
+
+def _query_stats(condition, readable: set[int], days: int, limit: int) -> list[QueryStat]:
     since = utcnow() - timedelta(days=days)
     rows = db.session.execute(
         select(SearchLog.normalized, func.count(SearchLog.id), func.max(SearchLog.result_count))
-        .where(condition, SearchLog.created_at >= since)
+        .where(condition, SearchLog.created_at >= since, SearchLog.normalized != "", readable_search_text(readable))
         .group_by(SearchLog.normalized)
         .order_by(func.count(SearchLog.id).desc(), SearchLog.normalized)
         .limit(limit)
@@ -152,14 +162,9 @@ def deflection(days: int = 90, settle_minutes: int = 60) -> Deflection:
     """Of the question forms where articles were suggested, how many ended without a question being sent.
 
     Forms younger than ``settle_minutes`` are left out: their writers may still send."""
-    from app.tickets.models import Ticket  # here, not at the top: the tickets package imports this module
-
     now = utcnow()
-    tokens = set(db.session.scalars(select(SearchLog.ask_token).where(
+    rows = db.session.execute(select(SearchLog.ask_token, func.max(case((SearchLog.asked, 1), else_=0))).where(
         SearchLog.ask_token.is_not(None), SearchLog.result_count > 0,
         SearchLog.created_at >= now - timedelta(days=days),
-        SearchLog.created_at <= now - timedelta(minutes=settle_minutes))))
-    if not tokens:
-        return Deflection(0, 0)
-    sent = set(db.session.scalars(select(Ticket.submit_token).where(Ticket.submit_token.in_(tokens))))
-    return Deflection(len(tokens), len(tokens - sent))
+        SearchLog.created_at <= now - timedelta(minutes=settle_minutes)).group_by(SearchLog.ask_token)).all()
+    return Deflection(len(rows), sum(1 for _, asked in rows if not asked))

@@ -21,10 +21,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from app.auth.models import User
-from app.auth.services import get_function
+from app.auth.services import get_function, list_functions
 from app.core.db import db, utcnow
 from app.core.permissions import Role
 from app.core.text import fold
+from app.core.transactions import DomainError, remove_file_after_commit
 from app.core.uploads import store_upload
 from app.selfservice.models import (
     ARTICLE_LANGUAGES,
@@ -40,12 +41,8 @@ from app.selfservice.search import mark_for_reindex
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-class ArticleError(ValueError):
+class ArticleError(DomainError):
     """An article change that cannot be made; ``field`` names the form field at fault when there is one."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass
@@ -138,12 +135,17 @@ def _apply(article: Article, data: ArticleData) -> None:
             article.published_at = utcnow()
 
 
-def _link_translation(article: Article, slug: str | None) -> None:
+def _link_translation(article: Article, slug: str | None, editor: User | None = None) -> None:
+    """Pair ``article`` with its translation: an article of the same support function in the other language
+    that the editor may edit. Whatever the reason a slug does not qualify, the answer is the same, so an
+    editor cannot learn another function's drafts by trying addresses."""
     if not slug:
         return
     other = get_article(slug)
-    if other is None or other is article:
-        raise ArticleError(_l("There is no other article with that address."), "translation_of")
+    if (other is None or other is article or other.function_id != article.function_id
+            or (editor is not None and not can_edit(editor, other.function.slug))):
+        raise ArticleError(_l("There is no other article of the same support function with that address that "
+                              "you can edit."), "translation_of")
     if other.lang == article.lang:
         raise ArticleError(_l("A translation must be in the other language."), "translation_of")
     key = other.translation_key or article.translation_key or uuid.uuid4().hex
@@ -173,7 +175,7 @@ def create_article(data: ArticleData, author: User | None, video_hosts: Iterable
     _apply(article, data)
     db.session.add(article)
     db.session.flush()
-    _link_translation(article, data.translation_of)
+    _link_translation(article, data.translation_of, author)
     _record_revision(article, author, "created")
     return article
 
@@ -183,7 +185,7 @@ def update_article(article: Article, data: ArticleData, editor: User | None, not
     """Save a change; a revision records who changed what."""
     _validate(data, article, video_hosts)
     _apply(article, data)
-    _link_translation(article, data.translation_of)
+    _link_translation(article, data.translation_of, editor)
     article.updated_at = utcnow()
     article.updated_by_id = editor.id if editor else None
     db.session.flush()
@@ -232,7 +234,7 @@ def attachment_path(attachment: ArticleAttachment, upload_root: Path) -> Path:
 def delete_attachment(attachment: ArticleAttachment, upload_root: Path) -> None:
     db.session.delete(attachment)
     db.session.flush()
-    attachment_path(attachment, upload_root).unlink(missing_ok=True)
+    remove_file_after_commit(attachment_path(attachment, upload_root))
 
 
 # --- readers' side -----------------------------------------------------------------------------------------
@@ -268,7 +270,7 @@ def normalize_query(text: str) -> str:
 
 
 def log_search(query: str, result_count: int, user: User | None, source: str = "page",
-               ask_token: str | None = None) -> SearchLog | None:
+               ask_token: str | None = None, function_slug: str | None = None) -> SearchLog | None:
     """Remember a search for the editors' statistics.
 
     As-you-type searches arrive a keystroke at a time: a search that extends (or trims) the same person's
@@ -277,6 +279,7 @@ def log_search(query: str, result_count: int, user: User | None, source: str = "
     normalized = normalize_query(query)
     if not normalized:
         return None
+    function_id = _function_id(function_slug)
     if user is not None:
         previous = db.session.scalar(select(SearchLog).where(
             SearchLog.user_id == user.id, SearchLog.created_at >= utcnow() - timedelta(minutes=1),
@@ -288,13 +291,38 @@ def log_search(query: str, result_count: int, user: User | None, source: str = "
             previous.created_at = utcnow()
             previous.source = source
             previous.ask_token = ask_token or previous.ask_token
+            previous.function_id = function_id or previous.function_id
             db.session.flush()
             return previous
     entry = SearchLog(query=query.strip()[:300], normalized=normalized, result_count=result_count,
-                      user_id=user.id if user else None, source=source, ask_token=ask_token)
+                      user_id=user.id if user else None, source=source, ask_token=ask_token,
+                      function_id=function_id)
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+def _function_id(slug: str | None) -> int | None:
+    if not slug:
+        return None
+    try:
+        return get_function(slug).id
+    except ValueError:
+        return None
+
+
+def link_searches_to_question(ask_token: str, user: User, function_id: int) -> None:
+    """The question form ``ask_token`` was sent and went to ``function_id``: its searches (the question's
+    subject as it was typed) now belong to that function, and count as not deflected."""
+    db.session.execute(update(SearchLog).where(SearchLog.ask_token == ask_token, SearchLog.user_id == user.id)
+                       .values(function_id=function_id, asked=True))
+
+
+def readable_function_ids(user: User) -> set[int]:
+    """The functions whose searches and feedback ``user`` may read in the statistics: every function that is
+    not confidential, and the confidential ones the user works or writes in (administrators included)."""
+    return {f.id for f in list_functions() if not f.is_confidential
+            or user.has_role(Role.SPECIALIST, f.slug) or user.has_role(Role.EDITOR, f.slug)}
 
 
 # --- import and export -------------------------------------------------------------------------------------

@@ -10,14 +10,15 @@ from sqlalchemy import delete, select
 
 from app.auth.models import User
 from app.core.db import db, utcnow
+from app.core.transactions import DomainError
 from app.selfservice.models import SynonymGroup
 
 
-class SynonymError(ValueError):
+class SynonymError(DomainError):
     """A line of the synonym list cannot be used; ``line`` is its number (1-based)."""
 
     def __init__(self, line: int, reason: str):
-        super().__init__(f"line {line}: {reason}")
+        super().__init__(f"line {line}: {reason}", "synonyms")
         self.line = line
         self.reason = reason
 

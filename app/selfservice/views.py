@@ -12,7 +12,8 @@ from app.core.db import db
 from app.core.i18n import current_language
 from app.core.permissions import Role
 from app.core.security import CONTENT_SECURITY_POLICY
-from app.selfservice import bp, queries, services
+from app.selfservice import queries, services
+from app.selfservice.blueprint import bp
 from app.selfservice.forms import FeedbackForm, SearchForm
 from app.selfservice.markdown import markdown_to_text, render_markdown
 from app.selfservice.models import ArticleAttachment
@@ -45,8 +46,7 @@ def _run_search(form: SearchForm, live: bool) -> dict:
                             "summary": snippet(article.summary, result.stems, length=400)})
     ask_token = (request.args.get("ask") or "")[:64] or None  # suggestions shown on the question form
     entry = services.log_search(text, len(results), current_user, "ask" if ask_token else "live" if live else "page",
-                                ask_token)
-    db.session.commit()
+                                ask_token, form.function.data or None)
     return {"query": text, "results": results, "total": result.total, "suggestion": result.corrected_query,
             "log_id": entry.id if entry else None}
 
@@ -133,7 +133,6 @@ def article(slug: str):
         abort(404)
     if found.is_published:
         services.record_view(found, current_user, request.args.get("sq", type=int))
-        db.session.commit()
     return _render_article(found, FeedbackForm())
 
 
@@ -146,7 +145,6 @@ def feedback(slug: str):
     form = FeedbackForm()
     if form.validate_on_submit():
         services.record_feedback(found, current_user, form.helpful.data == "yes", form.comment.data or "")
-        db.session.commit()
         flash(_("Thank you for your answer!"), "success")
         return redirect(url_for("selfservice.article", slug=slug, _anchor="feedback"))
     return _render_article(found, form, 400)
@@ -164,5 +162,12 @@ def attachment(slug: str, attachment_id: int, name: str):
     if not path.is_file():
         abort(404)
     inline = attached.kind in ("image", "video") or attached.content_type == "application/pdf"
-    return send_file(path, mimetype=attached.content_type, as_attachment=not inline,
-                     download_name=attached.original_name, conditional=True, max_age=3600)
+    response = send_file(path, mimetype=attached.content_type, as_attachment=not inline,
+                         download_name=attached.original_name, conditional=True,
+                         max_age=3600 if found.is_published else None)
+    if found.is_published:  # behind log-in: the reader's browser may keep it, shared caches may not
+        response.cache_control.public = False
+        response.cache_control.private = True
+    else:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response

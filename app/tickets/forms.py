@@ -1,3 +1,5 @@
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
@@ -11,21 +13,31 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 RATING_CHOICES = [SelectChoice(str(n), str(n)) for n in range(1, 6)]
+
+
+def one_line(form, field) -> None:
+    """A subject or title is one line: no line breaks or other control characters (they end up in mail
+    headers)."""
+    if field.data and any(unicodedata.category(char) == "Cc" for char in field.data):
+        raise ValidationError(_l("Write it on one line, without line breaks or special characters."))
+
+
+EXPIRED_FORM = _l("The form is out of date. Reload the page and send it again.")
 
 
 class AskForm(FlaskForm):
     category = SelectField(_l("What is it about?"), choices=[], validators=[Optional()])
     subject = StringField(_l("Subject"), validators=[DataRequired(message=_l("Write a short subject.")),
-                                                     Length(max=200)])
+                                                     Length(max=200), one_line])
     description = TextAreaField(_l("Describe your question"), validators=[
         DataRequired(message=_l("Describe what you need help with.")), Length(max=20_000)], render_kw={"rows": 8})
     files = MultipleFileField(_l("Attachments (optional)"))
     on_behalf_of = StringField(_l("On behalf of a colleague (user name, optional)"),
                                validators=[Optional(), Length(max=120)])
-    submit_token = HiddenField()
+    submit_token = HiddenField(validators=[Optional(), Length(max=64, message=EXPIRED_FORM)])
 
 
 class ReplyForm(FlaskForm):
@@ -63,7 +75,7 @@ class RegisterForm(FlaskForm):
     channel = SelectField(_l("Contact by"), choices=[])
     function = SelectField(_l("Support function"), choices=[])
     subject = StringField(_l("Subject"), validators=[DataRequired(message=_l("Write a short subject.")),
-                                                     Length(max=200)])
+                                                     Length(max=200), one_line])
     description = TextAreaField(_l("What was it about?"), validators=[
         DataRequired(message=_l("Describe what you need help with.")), Length(max=20_000)], render_kw={"rows": 6})
 
@@ -89,7 +101,8 @@ class RoutingRuleForm(FlaskForm):
 
 
 class NoticeForm(FlaskForm):
-    title = StringField(_l("Notice"), validators=[DataRequired(message=_l("Write a title.")), Length(max=200)])
+    title = StringField(_l("Notice"), validators=[DataRequired(message=_l("Write a title.")), Length(max=200),
+                                                  one_line])
     body = TextAreaField(_l("More information (optional)"), validators=[Optional(), Length(max=2000)],
                          render_kw={"rows": 3})
     hours = SelectField(_l("Show for"), choices=[

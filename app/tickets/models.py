@@ -35,6 +35,7 @@ class Ticket(db.Model):
     __tablename__ = "ticket"
     __table_args__ = (
         UniqueConstraint("year", "sequence"),
+        UniqueConstraint("requester_id", "submit_token"),  # one case per sent form and person
         # Keyset pages walk these in order: (last activity, id) or (due, id) within a function, a requester,
         # a registering colleague or an assignee; status is filtered on the way.
         Index("ix_ticket_function_activity", "function_id", "last_activity_at", "id"),
@@ -61,7 +62,7 @@ class Ticket(db.Model):
     suggested_function_id: Mapped[int | None] = mapped_column(ForeignKey("support_function.id"))
     routing_confidence: Mapped[float | None]
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"))
-    submit_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    submit_token: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -106,6 +107,8 @@ class TicketEvent(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: the function the case was with when this was written (what a confidential function wrote stays its own)
+    function_id: Mapped[int | None] = mapped_column(ForeignKey("support_function.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")

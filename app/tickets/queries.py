@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Select, and_, func, or_, select, tuple_
 
-from app.auth.models import User
+from app.auth.models import SupportFunction, User
 from app.core.db import db
 from app.tickets.models import OPEN_STATUSES, Ticket, TicketEvent
 
@@ -95,8 +95,11 @@ def _queue_query(function_ids: list[int], view: str, user: User, now: datetime, 
 
 
 def my_cases(user: User, *, cursor: str | None = None, limit: int = PAGE_SIZE, open_only: bool = False) -> Page:
-    """The cases a person asked, or registered for someone else, most recently active first."""
-    query = select(Ticket).where(or_(Ticket.requester_id == user.id, Ticket.created_by_id == user.id))
+    """The cases a person asked, or registered for someone else (not confidential ones), most recently active
+    first."""
+    confidential = select(SupportFunction.id).where(SupportFunction.is_confidential)
+    query = select(Ticket).where(or_(Ticket.requester_id == user.id, and_(
+        Ticket.created_by_id == user.id, Ticket.function_id.not_in(confidential))))
     if open_only:
         query = query.where(Ticket.status.in_(OPEN_STATUSES))
     return _keyset(query, "activity", cursor, limit)

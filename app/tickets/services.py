@@ -6,6 +6,7 @@ written in one transaction, so a crash half-way leaves nothing behind.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +25,9 @@ from app.core import audit
 from app.core.db import db, utcnow
 from app.core.mail import enqueue
 from app.core.permissions import Role
+from app.core.transactions import DomainError
 from app.core.uploads import StoredFile, Upload, store_upload
+from app.selfservice.services import link_searches_to_question
 from app.tickets.models import (
     OPEN_STATUSES,
     PRIORITIES,
@@ -47,7 +50,7 @@ PRESENCE_MINUTES = 5
 DEFAULT_SLA_HOURS = (9.0, 45.0)  # one working day to a first answer, a working week to resolve
 
 
-class TicketError(ValueError):
+class TicketError(DomainError):
     """A change to a case that is not allowed; the message is for the user."""
 
 
@@ -68,7 +71,11 @@ def mail_context() -> MailContext:
 
 # --- who may see and do what -------------------------------------------------------------------------------
 def is_party(user: User, ticket: Ticket) -> bool:
-    return user.id in (ticket.requester_id, ticket.created_by_id)
+    """The requester, and whoever registered the case for them, except in a confidential function: an HR or
+    payroll case is between the requester and that function, whoever wrote it down."""
+    if user.id == ticket.requester_id:
+        return True
+    return user.id == ticket.created_by_id and not ticket.function.is_confidential
 
 
 def works_in(user: User, function: SupportFunction) -> bool:
@@ -88,10 +95,35 @@ def can_work(user: User, ticket: Ticket) -> bool:
     return works_in(user, ticket.function)
 
 
+def is_sealed(event: TicketEvent, ticket: Ticket, user: User) -> bool:
+    """Whether ``event`` is hidden from ``user``: what a confidential function wrote (notes, replies and
+    their attachments) stays with that function and the requester after the case moves on. The question
+    itself and the hand-over note travel with the case."""
+    if event.kind in ("created", "reroute") or event.function_id in (None, ticket.function_id):
+        return False
+    if user.id == ticket.requester_id and event.is_public:
+        return False
+    written_in = db.session.get(SupportFunction, event.function_id)
+    return written_in is not None and written_in.is_confidential and not works_in(user, written_in)
+
+
+def visible_events(ticket: Ticket, user: User) -> list[TicketEvent]:
+    """The timeline as ``user`` may read it: public entries for the requester, everything but sealed
+    entries for the function's specialists."""
+    if can_work(user, ticket):
+        return [e for e in ticket.events if not is_sealed(e, ticket, user)]
+    return public_events(ticket)
+
+
+def audit_read(user: User, ticket: Ticket, action: str, detail: str = "", address: str = "") -> None:
+    """Note a look at, or a download from, a confidential case."""
+    if ticket.function.is_confidential:
+        audit.record(user.id, action, "ticket", ticket.number, detail=detail, address=address)
+
+
 def record_view(user: User, ticket: Ticket, address: str = "") -> None:
     """Audit every look at a confidential case; note a specialist's presence."""
-    if ticket.function.is_confidential:
-        audit.record(user.id, "view", "ticket", ticket.number, address=address)
+    audit_read(user, ticket, "view", address=address)
     if can_work(user, ticket):
         presence = db.session.scalar(select(TicketPresence).where(
             TicketPresence.ticket_id == ticket.id, TicketPresence.user_id == user.id))
@@ -173,10 +205,11 @@ def _attach(event: TicketEvent, uploads: Iterable[Upload], upload_root: Path, ma
             content_type=stored.content_type, size=stored.size))
 
 
-def find_by_token(token: str | None) -> Ticket | None:
+def find_by_token(token: str | None, requester: User) -> Ticket | None:
+    """The case this person already sent with this one-time form token (a token is nobody else's)."""
     if not token:
         return None
-    return db.session.scalar(select(Ticket).where(Ticket.submit_token == token))
+    return db.session.scalar(select(Ticket).where(Ticket.submit_token == token, Ticket.requester_id == requester.id))
 
 
 def create_ticket(
@@ -196,13 +229,17 @@ def create_ticket(
     priority: str = "normal",
     decision: RoutingDecision | None = None,
 ) -> Ticket:
-    """Register a case, route it, set its service-level clock and tell the requester."""
-    existing = find_by_token(submit_token)
-    if existing is not None:  # the same form sent twice (a double click, a reloaded page)
+    """Register a case, route it, set its service-level clock and tell the requester.
+
+    The same form sent twice (a double click, a reloaded page, two requests at the same moment) gives the
+    one case of its ``submit_token``; files are stored only for the request that made the case."""
+    existing = find_by_token(submit_token, requester)
+    if existing is not None:
         return existing
     subject, description = subject.strip(), description.strip()
     if not subject or not description:
         raise TicketError(_l("Write a subject and a description."))
+    check_one_line(subject)
     decision = decision or decide_route(category, subject, description)
     now = utcnow()
     sequence, number = _next_number(now.year)
@@ -214,21 +251,38 @@ def create_ticket(
         submit_token=submit_token, created_at=now, last_activity_at=now, paused_minutes=0,
     )
     _set_due_dates(ticket, calendar)
-    db.session.add(ticket)
+    try:
+        with db.session.begin_nested():
+            db.session.add(ticket)
+            db.session.flush()
+    except IntegrityError:
+        existing = find_by_token(submit_token, requester)  # another request with this token got there first
+        if existing is None:
+            raise
+        return existing
     event = TicketEvent(kind="created", is_public=True, author=created_by or requester, body=description,
-                        data={"channel": channel, "routing": decision.reason})
+                        function_id=ticket.function_id, data={"channel": channel, "routing": decision.reason})
     ticket.events.append(event)
     if uploads and upload_root is not None:
         _attach(event, uploads, upload_root, max_bytes)
     db.session.flush()
+    if submit_token:
+        link_searches_to_question(submit_token, requester, ticket.function_id)
     _mail(requester, "created", ticket, mail)
     return ticket
+
+
+def check_one_line(text: str) -> None:
+    """A subject is one line of text: no line breaks or other control characters (they break e-mail)."""
+    if any(unicodedata.category(char) == "Cc" for char in text):
+        raise TicketError(_l("The subject must be one line without special characters."), "subject")
 
 
 # --- working a case ----------------------------------------------------------------------------------------
 def _event(ticket: Ticket, kind: str, author: User | None, body: str = "", public: bool = False,
            **data) -> TicketEvent:
-    event = TicketEvent(kind=kind, author=author, body=body, is_public=public, data=data)
+    event = TicketEvent(kind=kind, author=author, body=body, is_public=public, data=data,
+                        function_id=ticket.function_id)
     ticket.events.append(event)
     ticket.last_activity_at = utcnow()
     return event
@@ -355,6 +409,10 @@ def merge(ticket: Ticket, actor: User, target_number: str, calendar: WorkingCale
     target = get_ticket(target_number.strip())
     if target is None or target.id == ticket.id or not can_view(actor, target):
         raise TicketError(_l("There is no other case %(number)s that you can see.", number=target_number))
+    if target.function_id != ticket.function_id and (ticket.function.is_confidential or
+                                                      target.function.is_confidential):
+        raise TicketError(_l("A case of a confidential function can only be merged with another case of the "
+                             "same function. Re-route it first if it belongs elsewhere."))
     if target.merged_into_id is not None:
         raise TicketError(_l("%(number)s is itself merged into another case.", number=target.number))
     _event(target, "merge_in", actor, ticket.description, public=False, source=ticket.number)
@@ -406,6 +464,21 @@ def rate(ticket: Ticket, actor: User, rating: int, comment: str) -> None:
     db.session.flush()
 
 
+def colleague_for(manager: User, username: str) -> User:
+    """The colleague a manager asks on behalf of: someone in the manager's own department (förvaltning).
+    The colleague is the requester, gets the mails and decides; the manager can follow the case as long
+    as it is not confidential."""
+    if not manager.has_role(Role.MANAGER):
+        raise TicketError(_l("Only managers can ask on behalf of a colleague."), "on_behalf_of")
+    colleague = get_user(username)
+    if colleague is None or not colleague.is_active:
+        raise TicketError(_l("There is no user with that name."), "on_behalf_of")
+    if not manager.department or manager.department.casefold() != colleague.department.casefold():
+        raise TicketError(_l("You can ask on behalf of colleagues in your own department (%(department)s) only.",
+                             department=manager.department or "–"), "on_behalf_of")
+    return colleague
+
+
 def register_case(specialist: User, requester_username: str, subject: str, description: str, channel: str,
                   function_slug: str, calendar: WorkingCalendar, mail: MailContext) -> Ticket:
     """A case for someone who phoned, came to the desk or e-mailed, so first-line work is counted too."""
@@ -441,8 +514,11 @@ def _mail(recipient: User, kind: str, ticket: Ticket, mail: MailContext, body: s
 
 def _mail_address(address: str, kind: str, ticket: Ticket, mail: MailContext, body: str = "",
                   locale: str | None = None, recipient: User | None = None) -> None:
+    """Mail about a confidential case (HR, payroll) carries the case number and a link, never its subject or
+    text: mail is forwarded, printed and read on shared screens."""
     locale = locale or mail.default_locale
     link = f"{mail.base_url.rstrip('/')}/tickets/{ticket.number}"
+    confidential = ticket.function.is_confidential
     with force_locale(locale):
         subjects = {
             "created": _("We have received your question %(number)s", number=ticket.number),
@@ -450,8 +526,10 @@ def _mail_address(address: str, kind: str, ticket: Ticket, mail: MailContext, bo
             "resolved": _("%(number)s is resolved – how did we do?", number=ticket.number),
             "requester_reply": _("%(number)s: the requester has replied", number=ticket.number),
         }
-        text = mail.render(f"email/ticket_{kind}.txt", ticket=ticket, recipient=recipient, link=link, body=body)
-        enqueue(address, f"{subjects[kind]}: {ticket.subject}"[:300], text)
+        text = mail.render(f"email/ticket_{kind}.txt", ticket=ticket, recipient=recipient, link=link,
+                           body="" if confidential else body, confidential=confidential)
+        subject = subjects[kind] if confidential else f"{subjects[kind]}: {ticket.subject}"
+        enqueue(address, subject[:300], text)
 
 
 # --- notices -------------------------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from app.auth.services import get_user
 from app.core.db import db
-from app.core.permissions import Role
+from app.core.transactions import return_to
 from app.core.uploads import UploadRejected, upload_limits, uploads_from
-from app.tickets import bp, queries, services
+from app.tickets import queries, services
+from app.tickets.blueprint import bp
 from app.tickets.forms import AskForm, RateForm, ReplyForm
 from app.tickets.models import TicketAttachment
 from app.tickets.services import mail_context
@@ -38,29 +38,21 @@ def new():
         form.category.data = request.args.get("category", "")
         form.submit_token.data = uuid.uuid4().hex
     if form.validate_on_submit():
-        requester = current_user
-        if form.on_behalf_of.data:
-            colleague = get_user(form.on_behalf_of.data)
-            if not current_user.has_role(Role.MANAGER):
-                form.on_behalf_of.errors.append(_("Only managers can ask on behalf of a colleague."))
-            elif colleague is None:
-                form.on_behalf_of.errors.append(_("There is no user with that name."))
-            else:
-                requester = colleague
-        if not form.on_behalf_of.errors:
-            try:
-                ticket = services.create_ticket(
-                    requester, form.subject.data, form.description.data,
-                    category=services.get_category(form.category.data), calendar=office_calendar(), mail=mail_context(),
-                    created_by=current_user if requester is not current_user else None,
-                    submit_token=form.submit_token.data or None, uploads=uploads_from(form.files.data),
-                    **upload_limits())
-            except (services.TicketError, UploadRejected) as exc:
-                db.session.rollback()
-                (form.files if isinstance(exc, UploadRejected) else form.description).errors.append(str(exc))
-            else:
-                db.session.commit()
-                return redirect(url_for("tickets.sent", number=ticket.number))
+        try:
+            requester = (services.colleague_for(current_user, form.on_behalf_of.data) if form.on_behalf_of.data
+                         else current_user)
+            ticket = services.create_ticket(
+                requester, form.subject.data, form.description.data,
+                category=services.get_category(form.category.data), calendar=office_calendar(), mail=mail_context(),
+                created_by=current_user if requester is not current_user else None,
+                submit_token=form.submit_token.data or None, uploads=uploads_from(form.files.data),
+                **upload_limits())
+        except UploadRejected as exc:
+            form.files.errors.append(str(exc))
+        except services.TicketError as exc:
+            getattr(form, exc.field or "description").errors.append(str(exc))
+        else:
+            return redirect(url_for("tickets.sent", number=ticket.number))
     return render_template("tickets/new.html", form=form), 400 if form.errors else 200
 
 
@@ -82,10 +74,9 @@ def mine():
 def show(number: str):
     ticket = visible_ticket(number)
     services.record_view(current_user, ticket, request.remote_addr or "")
-    db.session.commit()
     if services.can_work(current_user, ticket):
         return render_work_page(ticket)
-    return render_template("tickets/show.html", ticket=ticket, events=services.public_events(ticket),
+    return render_template("tickets/show.html", ticket=ticket, events=services.visible_events(ticket, current_user),
                            reply_form=ReplyForm(), rate_form=RateForm(), can_reopen=services.can_reopen(ticket))
 
 
@@ -97,37 +88,26 @@ def _back(ticket, anchor: str | None = None):
 @login_required
 def reply(number: str):
     ticket = visible_ticket(number)
+    return_to(url_for("tickets.show", number=ticket.number, _anchor="reply"))
     form = ReplyForm()
     if not form.validate_on_submit():
-        flash(_("Write a message."), "error")
-        return _back(ticket, "reply")
+        raise services.TicketError(_("Write a message."))
     internal = bool(form.internal.data) and services.can_work(current_user, ticket)
     body = form.body.data
     if form.article.data and services.can_work(current_user, ticket):
         body += "\n\n" + url_for("selfservice.article", slug=form.article.data, _external=True)
-    try:
-        services.add_reply(ticket, current_user, body, public=not internal, calendar=office_calendar(),
-                           mail=mail_context(), uploads=uploads_from(form.files.data),
-                           then_wait=bool(form.then_wait.data), **upload_limits())
-    except (services.TicketError, UploadRejected) as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return _back(ticket, "reply")
-    db.session.commit()
+    services.add_reply(ticket, current_user, body, public=not internal, calendar=office_calendar(),
+                       mail=mail_context(), uploads=uploads_from(form.files.data),
+                       then_wait=bool(form.then_wait.data), **upload_limits())
     flash(_("Your note is saved.") if internal else _("Your message is sent."), "success")
     return _back(ticket)
 
 
 def _requester_action(number: str, action, done: str):
-    """Run a case action for the current user; its refusal is flashed, success commits."""
+    """Run a case action for the current user; a refusal comes back to the case page as a message."""
     ticket = visible_ticket(number)
-    try:
-        action(ticket, current_user, office_calendar())
-    except services.TicketError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return _back(ticket)
-    db.session.commit()
+    return_to(url_for("tickets.show", number=ticket.number))
+    action(ticket, current_user, office_calendar())
     flash(done, "success")
     return _back(ticket)
 
@@ -148,14 +128,10 @@ def reopen(number: str):
 @login_required
 def rate(number: str):
     ticket = visible_ticket(number)
+    return_to(url_for("tickets.show", number=ticket.number, _anchor="rate"))
     form = RateForm()
     if form.validate_on_submit():
-        try:
-            services.rate(ticket, current_user, int(form.rating.data), form.comment.data or "")
-        except services.TicketError as exc:
-            flash(str(exc), "error")
-            return _back(ticket, "rate")
-        db.session.commit()
+        services.rate(ticket, current_user, int(form.rating.data), form.comment.data or "")
         flash(_("Thank you for your rating!"), "success")
         return _back(ticket)
     return render_template("tickets/show.html", ticket=ticket, events=services.public_events(ticket),
@@ -169,8 +145,10 @@ def attachment(number: str, attachment_id: int, name: str):
     attached = db.session.get(TicketAttachment, attachment_id)
     if attached is None or attached.event.ticket_id != ticket.id:
         abort(404)
-    if not attached.event.is_public and not services.can_work(current_user, ticket):
+    if attached.event not in services.visible_events(ticket, current_user):
         abort(404)
+    services.audit_read(current_user, ticket, "download", detail=f"attachment {attached.id}",
+                        address=request.remote_addr or "")
     path = Path(current_app.config["LOTSEN_UPLOAD_PATH"]) / "tickets" / attached.stored_name
     if not path.is_file():
         abort(404)

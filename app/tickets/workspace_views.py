@@ -12,10 +12,12 @@ from app.auth.services import get_function, list_functions, list_users
 from app.core.db import db, utcnow
 from app.core.pdf import render_pdf
 from app.core.permissions import Role, role_required
+from app.core.transactions import return_to
 from app.selfservice.forms import ConfirmForm
 from app.selfservice.queries import articles_by_ids, popular_articles
 from app.selfservice.search import get_index
-from app.tickets import bp, queries, routing, services
+from app.tickets import queries, routing, services
+from app.tickets.blueprint import bp
 from app.tickets.forms import (
     ActionForm,
     CannedForm,
@@ -91,7 +93,8 @@ def render_work_page(ticket, reply_form: ReplyForm | None = None, status: int = 
     reply_form = reply_form or ReplyForm()
     reply_form.article.choices = article_choices(ticket)
     return render_template(
-        "tickets/work.html", ticket=ticket, events=ticket.events, reply_form=reply_form,
+        "tickets/work.html", ticket=ticket, events=services.visible_events(ticket, current_user),
+        reply_form=reply_form,
         actions=_action_form(ticket), sla=sla_state(ticket, office_calendar(), utcnow()),
         canned=[(c, services.fill_placeholders(c.body, ticket)) for c in canned],
         others=services.others_viewing(ticket, current_user),
@@ -128,17 +131,11 @@ def _act(number: str, action) -> object:
     ticket = visible_ticket(number)
     if not services.can_work(current_user, ticket):
         abort(403)
+    return_to(url_for("tickets.show", number=ticket.number, _anchor="actions"))
     form = _action_form(ticket)
     if not form.validate_on_submit():
-        flash(_("The form had expired. Try again."), "error")
-        return redirect(url_for("tickets.show", number=ticket.number))
-    try:
-        message = action(ticket, form)
-    except services.TicketError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("tickets.show", number=ticket.number, _anchor="actions"))
-    db.session.commit()
+        raise services.TicketError(_("The form had expired. Try again."))
+    message = action(ticket, form)
     flash(message, "success")
     if not services.can_view(current_user, ticket):  # re-routed away from a confidential function
         return redirect(url_for("tickets.workspace"))
@@ -203,7 +200,9 @@ def pdf(number: str):
     ticket = visible_ticket(number)
     if not services.can_work(current_user, ticket):
         abort(403)
-    html = render_template("pdf/ticket.html", ticket=ticket, events=ticket.events, printed_at=utcnow())
+    services.audit_read(current_user, ticket, "download", detail="case PDF", address=request.remote_addr or "")
+    html = render_template("pdf/ticket.html", ticket=ticket, events=services.visible_events(ticket, current_user),
+                           printed_at=utcnow())
     response = make_response(render_pdf(html))
     response.mimetype = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{ticket.number}.pdf"'
@@ -224,10 +223,8 @@ def register():
                                             form.description.data, form.channel.data, form.function.data,
                                             office_calendar(), mail_context())
         except services.TicketError as exc:
-            db.session.rollback()
             form.requester.errors.append(str(exc))
         else:
-            db.session.commit()
             flash(_("Registered %(number)s.", number=ticket.number), "success")
             if services.can_view(current_user, ticket):
                 return redirect(url_for("tickets.show", number=ticket.number))
@@ -251,7 +248,6 @@ def canned(slug: str):
         except services.TicketError as exc:
             form.title.errors.append(str(exc))
         else:
-            db.session.commit()
             flash(_("The ready answer is saved."), "success")
             return redirect(url_for("tickets.canned", slug=slug))
     return render_template("tickets/canned.html", function=function, form=form, editing=editing,
@@ -281,12 +277,10 @@ def routing_admin():
         except ValueError as exc:
             rule_form.phrase.errors.append(str(exc))
         else:
-            db.session.commit()
             flash(_("The rule is saved and used at once."), "success")
             return redirect(url_for("tickets.routing_admin"))
     elif request.method == "POST" and request.form.get("action") == "delete" and ConfirmForm().validate_on_submit():
         routing.delete_rule(request.form.get("rule_id", type=int))
-        db.session.commit()
         flash(_("The rule is removed."), "success")
         return redirect(url_for("tickets.routing_admin"))
     elif request.method == "POST" and test_form.validate_on_submit():
@@ -314,7 +308,6 @@ def notices(slug: str):
         if notice is None or notice.function_id != function.id:
             abort(404)
         services.expire_notice(notice, current_user)
-        db.session.commit()
         flash(_("The notice is no longer shown."), "success")
         return redirect(url_for("tickets.notices", slug=slug))
     if form.validate_on_submit():
@@ -324,7 +317,6 @@ def notices(slug: str):
         except services.TicketError as exc:
             form.title.errors.append(str(exc))
         else:
-            db.session.commit()
             flash(_("The notice is published."), "success")
             return redirect(url_for("tickets.notices", slug=slug))
     return render_template("tickets/notices.html", function=function, form=form, confirm=ConfirmForm(),

@@ -94,14 +94,17 @@ def test_session_cookie_is_http_only_and_lax(client, create_user, auth):
 
 @pytest.fixture
 def limited_client(make_app, create_user):
-    app = make_app(LOTSEN_RATELIMIT_ENABLED=True, LOTSEN_LOGIN_RATE_LIMIT="3 per minute")
+    app = make_app(LOTSEN_RATELIMIT_ENABLED=True, LOTSEN_LOGIN_RATE_LIMIT="3 per minute",
+                   LOTSEN_LOGIN_ADDRESS_LIMIT="5 per minute", LOTSEN_LOGIN_SLOWDOWN_AFTER=3,
+                   LOTSEN_LOGIN_MAX_DELAY=0.05)
     limiter.reset()
     create_user("karin")
     return app.test_client()
 
 
-def _login(client, username, password):
-    return client.post("/login", data={"username": username, "password": password})
+def _login(client, username, password, address="127.0.0.1"):
+    return client.post("/login", data={"username": username, "password": password},
+                       environ_overrides={"REMOTE_ADDR": address})
 
 
 def test_repeated_failed_logins_are_refused_for_a_while(limited_client):
@@ -111,6 +114,26 @@ def test_repeated_failed_logins_are_refused_for_a_while(limited_client):
     assert response.status_code == 429
     assert "För många försök" in response.get_data(as_text=True)
     assert "Retry-After" in response.headers
+
+
+def test_someone_elses_failures_never_lock_the_right_password_out(limited_client):
+    """An attacker hammering 'karin' from one address must not lock Karin out at her own address."""
+    for _ in range(10):
+        _login(limited_client, "karin", "fel", address="10.9.9.9")
+    assert _login(limited_client, "karin", "fel", address="10.9.9.9").status_code == 429
+    assert _login(limited_client, "karin", DEFAULT_PASSWORD, address="10.1.1.1").status_code == 302
+
+
+def test_an_account_under_attack_is_slowed_down_not_locked(limited_client, monkeypatch):
+    from app.auth import views
+
+    waits = []
+    monkeypatch.setattr(views.time, "sleep", waits.append)
+    for n in range(6):  # from six addresses, so no pair or address limit is reached
+        _login(limited_client, "karin", "fel", address=f"10.0.0.{n}")
+    assert waits[:3] == [0.0, 0.0, 0.0] and waits[3] > 0  # from the fourth attempt on
+    assert _login(limited_client, "karin", DEFAULT_PASSWORD, address="10.1.1.1").status_code == 302
+    assert waits[-1] == 0.05  # capped at LOTSEN_LOGIN_MAX_DELAY
 
 
 def test_rate_limit_treats_unknown_user_names_the_same(limited_client):
@@ -125,8 +148,32 @@ def test_successful_logins_do_not_count(limited_client):
         limited_client.post("/logout")
 
 
-def test_rate_limit_is_per_user_name_and_per_address(limited_client):
-    for name in ("a1", "a2", "a3"):
+def test_one_address_trying_many_names_is_refused(limited_client):
+    for name in ("a1", "a2", "a3", "a4", "a5"):
         _login(limited_client, name, "fel")
-    # a fourth name from the same address is refused: the per-address limit applies too
-    assert _login(limited_client, "a4", "fel").status_code == 429
+    # a sixth name from the same address is refused: the per-address limit applies too
+    assert _login(limited_client, "a6", "fel").status_code == 429
+    assert _login(limited_client, "a6", "fel", address="10.2.2.2").status_code == 401
+
+
+def test_forwarded_addresses_count_only_through_configured_proxies(make_app, create_user):
+    app = make_app(LOTSEN_RATELIMIT_ENABLED=True, LOTSEN_LOGIN_RATE_LIMIT="2 per minute",
+                   LOTSEN_LOGIN_ADDRESS_LIMIT="100 per minute", LOTSEN_PROXY_COUNT=1)
+    limiter.reset()
+    create_user("karin")
+    client = app.test_client()
+
+    def attempt(forwarded):
+        return client.post("/login", data={"username": "karin", "password": "fel"},
+                           headers={"X-Forwarded-For": forwarded}, environ_overrides={"REMOTE_ADDR": "10.0.0.1"})
+
+    for _ in range(2):
+        attempt("192.0.2.1")
+    assert attempt("192.0.2.1").status_code == 429
+    assert attempt("192.0.2.2").status_code == 401  # behind the proxy, people are told apart
+    # without a configured proxy the header is ignored: a client cannot pick an address of its own
+    plain = make_app(LOTSEN_RATELIMIT_ENABLED=True, LOTSEN_LOGIN_RATE_LIMIT="2 per minute").test_client()
+    for forwarded in ("198.51.100.1", "198.51.100.2"):
+        plain.post("/login", data={"username": "karin", "password": "fel"}, headers={"X-Forwarded-For": forwarded})
+    assert plain.post("/login", data={"username": "karin", "password": "fel"},
+                      headers={"X-Forwarded-For": "198.51.100.3"}).status_code == 429

@@ -143,7 +143,7 @@ def test_admin_form_keeps_values_on_error(client, create_user, auth):
         "display_name": "Nytt Namn", "email": "inte-en-adress", "is_active": "y", "roles": ["manager"],
     })
     html = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Fyll i en giltig e-postadress" in html
     assert 'value="Nytt Namn"' in html
     db.session.expire_all()

@@ -177,7 +177,8 @@ def test_cli_validate_and_render(runner, tmp_path):
 
 
 def test_api_places_an_order_with_a_personal_access_token(client, runner, people):
-    token = runner.invoke(args=["users", "token", "anna", "HR-robot"]).output.strip()
+    token = runner.invoke(args=["users", "tokens", "create", "anna", "HR-robot", "--scope", "forms:submit"]
+                          ).stdout.strip()
     assert re.fullmatch(r"lot_[\w-]+", token)
     url = "/api/v1/forms/employment-contract"
     assert client.post(url, json=EXAMPLE).status_code == 401
@@ -187,5 +188,6 @@ def test_api_places_an_order_with_a_personal_access_token(client, runner, people
     created = client.post(url, json=EXAMPLE, headers=headers)
     body = created.get_json()
     assert created.status_code == 201 and body["status"] == "submitted" and body["case"].startswith("LOT-")
-    erik_token = runner.invoke(args=["users", "token", "erik", "x"]).output.strip()
+    erik_token = runner.invoke(args=["users", "tokens", "create", "erik", "x", "--scope", "forms:submit"]
+                               ).stdout.strip()
     assert client.post(url, json=EXAMPLE, headers={"Authorization": f"Bearer {erik_token}"}).status_code == 403

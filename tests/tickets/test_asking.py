@@ -77,8 +77,11 @@ def test_attachments_are_checked_and_a_bad_one_leaves_no_half_case(client, auth,
 
 
 def test_managers_can_ask_on_behalf_of_a_colleague(client, auth, people):
+    for name in ("anna", "kalle"):
+        people[name].department = "Tekniska förvaltningen"
+    db.session.commit()
     auth.login("anna")
-    client.post("/tickets/new", data={"category": "anstallning", "subject": "Förlängning",
+    client.post("/tickets/new", data={"category": "skrivare", "subject": "Skrivare",
                                       "description": "Gäller Kalle.", "on_behalf_of": "kalle",
                                       "submit_token": "t4"})
     ticket = db.session.scalar(select(Ticket))
