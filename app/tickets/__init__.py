@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("tickets", __name__)
 
-from app.tickets import views, workspace_views  # noqa: E402, F401  (registers the routes on bp)
+from app.tickets import admin_views, views, workspace_views  # noqa: E402, F401  (registers the routes on bp)
