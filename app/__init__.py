@@ -92,8 +92,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.selfservice import editor_views, search  # noqa: F401
     from app.selfservice import views as selfservice_views  # noqa: F401
     from app.selfservice.blueprint import bp as selfservice_bp
+    from app.tickets import admin_views, workspace_views  # noqa: F401
     from app.tickets import views as tickets_views  # noqa: F401
-    from app.tickets import workspace_views  # noqa: F401
     from app.tickets.blueprint import bp as tickets_bp
     from intranet_widgets import bp as widgets_bp
 

@@ -136,6 +136,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSEN_SMTP_STARTTLS", False, _parse_bool, "use STARTTLS"),
     Setting("LOTSEN_SMTP_USER", "", str, "SMTP user name (empty: no log-in)"),
     Setting("LOTSEN_SMTP_PASSWORD", "", str, "SMTP password"),
+    Setting("LOTSEN_SMTP_TIMEOUT", 10.0, _parse_positive_float,
+            "seconds before a silent SMTP server counts as down; the outbox round ends and tries again later"),
     Setting("LOTSEN_OFFICE_HOURS", "08:00-17:00", str,
             "working hours Monday to Friday for service levels (Swedish public holidays are off)"),
     Setting("LOTSEN_OUTBOX_INTERVAL", 10.0, _parse_positive_float, "seconds between outbox rounds in the worker loop"),

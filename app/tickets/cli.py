@@ -2,35 +2,85 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.db import db
 from app.core.mail import send_due
 from app.tickets.routing import decide_route, retrain_if_stale, train_and_save
 
+log = logging.getLogger(__name__)
+FIRST_PAUSE, LONGEST_PAUSE = 1.0, 60.0
+
 outbox_cli = AppGroup("outbox", help="The e-mail outbox.")
+# Tests stop a loop after a number of rounds; nobody else needs to.
+rounds_option = click.option("--rounds", type=click.IntRange(min=1), default=None, hidden=True)
+
+
+def run_rounds(one_round: Callable[[], None], interval: float, max_rounds: int | None = None) -> None:
+    """Run ``one_round`` every ``interval`` seconds until stopped (or ``max_rounds`` times).
+
+    A worker must outlive whatever goes wrong in a round, above all a database that is restarted or
+    unreachable: the error is reported, the session rolled back and thrown away (its connection may be
+    dead), and the next round comes after a pause that doubles from 1 s to 60 s while the errors last.
+    """
+    rounds, pause_after_error = 0, 0.0
+    while True:
+        try:
+            one_round()
+        except Exception as exc:
+            pause_after_error = min(max(pause_after_error * 2, FIRST_PAUSE), LONGEST_PAUSE)
+            pause = pause_after_error
+            kind = "database error" if isinstance(exc, SQLAlchemyError) else "error"
+            click.echo(f"{kind} in worker round, next try in {pause:g} s: {exc.__class__.__name__}: {exc}",
+                       err=True)
+            if not isinstance(exc, SQLAlchemyError):
+                log.exception("worker round failed")
+            with contextlib.suppress(Exception):
+                db.session.rollback()
+        else:
+            pause_after_error, pause = 0.0, interval
+        finally:
+            with contextlib.suppress(Exception):
+                db.session.remove()
+        rounds += 1
+        if max_rounds is not None and rounds >= max_rounds:
+            return
+        time.sleep(pause)
+
+
+def _report(sent: int, failed: int) -> None:
+    click.echo(f"outbox: {sent} sent, {failed} failed (will retry)")
 
 
 @outbox_cli.command("send")
 @click.option("--loop", is_flag=True, help="Keep sending every LOTSEN_OUTBOX_INTERVAL seconds until stopped.")
-def send_command(loop: bool) -> None:
-    """Send the e-mails that are due; failed ones are retried later with growing pauses."""
+@rounds_option
+def send_command(loop: bool, rounds: int | None) -> None:
+    """Send the e-mails that are due; failed ones are retried later with growing pauses. With --loop a
+    database or mail server outage does not stop it: it waits and carries on."""
     config = current_app.config
     instance = Path(current_app.instance_path)
-    while True:
+    if not loop:
+        _report(*send_due(config, instance))
+        return
+
+    def one_round() -> None:
         sent, failed = send_due(config, instance)
-        if sent or failed or not loop:
-            click.echo(f"outbox: {sent} sent, {failed} failed (will retry)")
-        if not loop:
-            return
-        time.sleep(config["LOTSEN_OUTBOX_INTERVAL"])
+        if sent or failed:
+            _report(sent, failed)
+
+    run_rounds(one_round, config["LOTSEN_OUTBOX_INTERVAL"], rounds)
 
 
 routing_cli = AppGroup("routing", help="Automatic routing of questions to support functions.")
@@ -59,18 +109,24 @@ def routing_retrain() -> None:
 
 
 @click.command("worker")
-def worker_command() -> None:
-    """The background worker: sends the outbox and retrains the routing model after new corrections."""
+@rounds_option
+def worker_command(rounds: int | None) -> None:
+    """The background worker: sends the outbox and retrains the routing model after new corrections.
+    It survives database and mail server outages: it waits and carries on."""
     config = current_app.config
     instance = Path(current_app.instance_path)
-    while True:
+
+    def one_round() -> None:
         sent, failed = send_due(config, instance)
         if sent or failed:
-            click.echo(f"outbox: {sent} sent, {failed} failed (will retry)")
+            _report(sent, failed)
         try:
             if retrain_if_stale():
                 click.echo("routing model retrained")
-        except Exception as exc:  # the worker keeps running; the next round tries again
+        except SQLAlchemyError:
+            raise  # the database is away: the loop waits before the next round
+        except Exception as exc:  # a training problem must not stop the mail; the next round tries again
+            db.session.rollback()
             click.echo(f"routing retraining failed: {exc}", err=True)
-        db.session.remove()
-        time.sleep(config["LOTSEN_OUTBOX_INTERVAL"])
+
+    run_rounds(one_round, config["LOTSEN_OUTBOX_INTERVAL"], rounds)

@@ -5,7 +5,7 @@ question form so far are purged of their text (they are the subjects of question
 included); whether they ended in a question is kept for the deflection figure.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-30 01:27:29.993671
 
 """
@@ -19,7 +19,7 @@ import app.core.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
