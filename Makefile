@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: setup system-packages venv translations translations-update db demo run test lint bench clean
+.PHONY: setup system-packages venv translations translations-update db demo run test lint bench load clean
 
 setup: system-packages venv translations
 
@@ -33,9 +33,11 @@ demo: db
 
 run: demo
 	@echo "Lotsen: http://$(HOST):$(PORT)/login  (demo users: see README; stop with Ctrl-C)"
-	@# the background worker (e-mail outbox, routing model) runs beside the web server and stops with it
-	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-		$(FLASK) run --host $(HOST) --port $(PORT)
+	@# gunicorn as in production (one process, threads: see gunicorn.conf.py), the background worker (e-mail
+	@# outbox, routing model) beside it; links in mails follow HOST and PORT unless LOTSEN_BASE_URL is set
+	export LOTSEN_BASE_URL="$${LOTSEN_BASE_URL:-http://$(HOST):$(PORT)}"; \
+		$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 lint: venv
 	$(BIN)/ruff check .
@@ -45,6 +47,10 @@ test: setup lint
 
 bench: setup
 	$(BIN)/python -m bench
+
+# 200 concurrent users for 60 s against gunicorn on PostgreSQL through the real pages (see bench/load.py)
+load: setup
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
