@@ -7,6 +7,7 @@ from app.auth import services
 from app.auth.exceptions import DirectoryUnavailable, InvalidCredentials
 from app.auth.ldap import LdapDirectory
 from app.auth.models import User
+from app.core.audit import AuditEntry
 from app.core.db import db
 from tests.auth.conftest import HR_GROUP, PEOPLE, ldap_config
 
@@ -129,6 +130,10 @@ def test_second_login_syncs_attributes_and_groups(ldap_app, slapd):
         assert not maja.has_role("manager")
         assert maja.has_role("specialist", "hr")
         assert maja.has_role("admin")
+        trail = db.session.scalars(select(AuditEntry).where(AuditEntry.object_id == str(maja.id))
+                                   .order_by(AuditEntry.id)).all()
+        changes = {(e.action, e.detail) for e in trail}
+        assert {("revoke", "manager (ldap)"), ("grant", "specialist:hr (ldap)")} <= changes
     finally:
         slapd.ldapmodify(f"dn: {dn}\nchangetype: modify\nreplace: title\ntitle: Enhetschef\n-\n"
                          f"replace: ou\nou: Vård- och omsorgsförvaltningen\n")
