@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from app.config import PROJECT_ROOT, ConfigError, instance_path_from, load_config
@@ -99,16 +100,22 @@ def _register_error_pages(app: Flask) -> None:
                                               "half-way; please try again in a moment.")),
     }
 
-    def render_error(code: int, message: Any = None):
+    def render_error(code: int, message: Any = None, exc: Exception | None = None):
         title, default_message = messages[code]
         if request.path.startswith("/api/"):  # the API answers in JSON, also for URLs it does not know
             slug = HTTP_STATUS_CODES.get(code, "error").lower().replace(" ", "_")
-            return jsonify({"error": {"code": slug, "message": str(message or default_message)}}), code
-        return render_template("errors/error.html", code=code, title=title,
-                               message=message or default_message), code
+            response = jsonify({"error": {"code": slug, "message": str(message or default_message)}})
+        else:
+            response = app.make_response(render_template("errors/error.html", code=code, title=title,
+                                                          message=message or default_message))
+        if isinstance(exc, HTTPException):  # keep what the exception says besides its body: Allow on a 405
+            for name, value in exc.get_headers():
+                if name.lower() != "content-type":
+                    response.headers[name] = value
+        return response, code
 
     for code in messages:
-        app.register_error_handler(code, lambda exc, code=code: render_error(code))
+        app.register_error_handler(code, lambda exc, code=code: render_error(code, exc=exc))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
