@@ -42,6 +42,11 @@ def _frame_ancestors() -> str:
     return " ".join(["'self'", *origins])
 
 
+def _limit(raw: str) -> str:
+    """The API takes 1 to 20 items; a snippet's odd data-lotsen-limit falls back to 5."""
+    return str(max(1, min(20, int(raw)))) if raw.isascii() and raw.isdigit() else "5"
+
+
 @bp.get("/embed.js")
 def embed():
     response = send_from_directory(bp.static_folder, "embed.js", mimetype="text/javascript", max_age=300)
@@ -60,7 +65,7 @@ def frame(kind: str):
     options = {
         "kind": kind, "lang": lang, "function": request.args.get("function", ""),
         "tag": request.args.get("tag", ""), "sort": request.args.get("sort", "popular"),
-        "limit": request.args.get("limit", "5"), "id": request.args.get("id", ""),
+        "limit": _limit(request.args.get("limit", "")), "id": request.args.get("id", ""),
         # the frame talks to its parent page only if that page's origin is allowed
         "parent": parent if parent in allowed else "",
         "csrf": generate_csrf(),

@@ -1,10 +1,13 @@
-"""The JSON API, version 1. Public reads (search, articles, notices) are cacheable and rate limited for
-anonymous callers; a person's cases and asking need the Lotsen session (the widgets) or a bearer token."""
+"""The JSON API, version 1. Public reads (search, articles, notices) are cacheable, rate limited for
+anonymous callers and open to the allowed intranet origins (CORS, without credentials); a person's cases and
+asking need the Lotsen session (the widgets, same origin) or a bearer token. Every refusal is a JSON error
+that openapi.json documents: requests are checked in app/api/validation.py before a service runs."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from flask import current_app, jsonify, make_response, request, url_for
@@ -15,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from wtforms.validators import ValidationError
 
 from app.api.blueprint import bp
+from app.api.validation import CASE, CONTROL, ApiError, arg, checked, checked_order, int_arg, json_object
 from app.auth.services import token_for
 from app.core.db import db
 from app.core.extensions import limiter
@@ -31,6 +35,11 @@ from app.tickets.sla import office_calendar
 
 OPENAPI = Path(__file__).resolve().parent / "openapi.json"
 MAX_LIMIT = 20
+MAX_IDEMPOTENCY_KEY = 64
+LANGS = ("sv", "en")
+FUNCTION_SLUG = re.compile(r"([a-z][a-z0-9_-]{0,39})?")  # empty: every function
+# Only these answer cross-origin requests: public, the same for everyone, never with the caller's cookies.
+PUBLIC_ENDPOINTS = frozenset({"api.openapi", "api.search", "api.article_list", "api.notice_list"})
 
 
 def _anonymous_limit() -> str:
@@ -42,20 +51,30 @@ limiter.limit(_anonymous_limit, exempt_when=lambda: current_user.is_authenticate
 
 @bp.after_request
 def cors(response):
-    """Pages of the allowed intranet origins may call the API from their own scripts."""
+    """Pages of the allowed intranet origins may read the public endpoints from their own scripts. The widgets
+    themselves run in Lotsen's origin and need no CORS; nothing person-specific is shared cross-origin."""
     origin = request.headers.get("Origin")
-    if origin and origin in current_app.config["LOTSEN_WIDGET_ORIGINS"]:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Credentials"] = "true"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization, X-CSRFToken"
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-    response.vary.add("Origin")
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        if origin and origin in current_app.config["LOTSEN_WIDGET_ORIGINS"]:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Methods"] = "GET"
+            response.headers["Access-Control-Expose-Headers"] = "ETag"
+        response.vary.add("Origin")
     return response
 
 
 @bp.errorhandler(HTTPException)
 def json_error(exc: HTTPException):
-    return _error(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+    response, status = _error(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+    for name, value in exc.get_headers():  # keep Allow (405), Retry-After (429), ...
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response, status
+
+
+@bp.errorhandler(ApiError)
+def refused(exc: ApiError):
+    return _error(exc.status, exc.code, exc.message, **exc.extra)
 
 
 def _error(status: int, code: str, message: str, **extra):
@@ -80,7 +99,11 @@ def _article_json(article) -> dict:
 
 
 def _limit() -> int:
-    return max(1, min(MAX_LIMIT, request.args.get("limit", default=5, type=int) or 5))
+    return int_arg("limit", 5, 1, MAX_LIMIT)
+
+
+def _function() -> str | None:
+    return arg("function", pattern=FUNCTION_SLUG) or None
 
 
 @bp.get("/openapi.json")
@@ -90,34 +113,33 @@ def openapi():
 
 @bp.get("/search")
 def search():
-    text = (request.args.get("q") or "").strip()[:200]
-    lang = request.args.get("lang") if request.args.get("lang") in ("sv", "en") else None
+    text = arg("q", default="", max_length=200).strip()
+    lang, function, limit = arg("lang", choices=LANGS), _function(), _limit()
+    ask = arg("ask", max_length=64)
     if not text:
         return jsonify({"query": "", "results": [], "suggestion": None})
-    result = get_index().search(text, limit=_limit(), function=request.args.get("function") or None,
-                                complete_last=True, prefer_lang=lang)
+    result = get_index().search(text, limit=limit, function=function, complete_last=True, prefer_lang=lang)
     found = articles.articles_by_ids([hit.article_id for hit in result.hits])
     results = [_article_json(found[h.article_id]) for h in result.hits if h.article_id in found]
-    if request.args.get("ask"):  # suggestions shown in the ask widget count towards deflection
+    if ask:  # suggestions shown in the ask widget count towards deflection
         article_services.log_search(text, len(results), current_user if current_user.is_authenticated else None,
-                                    "ask", request.args["ask"][:64], request.args.get("function") or None)
+                                    "ask", ask, function)
     return jsonify({"query": text, "results": results, "suggestion": result.corrected_query})
 
 
 @bp.get("/articles")
 def article_list():
-    sort = request.args.get("sort", "popular")
-    lang = request.args.get("lang") if request.args.get("lang") in ("sv", "en") else None
+    sort = arg("sort", default="popular", choices=("popular", "newest"))
+    lang, function, limit = arg("lang", choices=LANGS), _function(), _limit()
+    tag = arg("tag", max_length=100)
     pool = (articles.recent_articles if sort == "newest" else articles.popular_articles)(200, lang)
-    function, tag = request.args.get("function"), request.args.get("tag")
     chosen = [a for a in pool if (not function or a.function.slug == function) and (not tag or tag in a.tags)]
-    return _cacheable({"sort": "newest" if sort == "newest" else "popular",
-                       "articles": [_article_json(a) for a in chosen[:_limit()]]})
+    return _cacheable({"sort": sort, "articles": [_article_json(a) for a in chosen[:limit]]})
 
 
 @bp.get("/notices")
 def notice_list():
-    function = request.args.get("function") or None
+    function = _function()
     try:
         current = tickets.current_notices(function)
     except ValueError:
@@ -157,7 +179,7 @@ def my_cases():
     user, _ = _caller("cases:read")
     if user is None:
         return _login_required_error()
-    page = cases_of(user, open_only=request.args.get("open", "1") != "0", limit=_limit())
+    page = cases_of(user, open_only=arg("open", default="1", choices=("0", "1")) == "1", limit=_limit())
     return jsonify({"cases": [
         {"number": t.number, "subject": t.subject, "status": t.status, "function": t.function.slug,
          "function_name": t.function.name, "last_activity": t.last_activity_at.isoformat(),
@@ -175,16 +197,11 @@ def ask():
             validate_csrf(request.headers.get("X-CSRFToken", ""))
         except ValidationError:
             return _error(400, "csrf", "The form had expired. Reload and try again.")
-    data = request.get_json(silent=True) or {}
-    subject, description = str(data.get("subject", "")).strip(), str(data.get("description", "")).strip()
-    if not subject or not description:
-        return _error(422, "invalid", "Write a subject and a description.",
-                      fields={k: "required" for k, v in (("subject", subject), ("description", description)) if not v})
-    token = str(data.get("token", ""))[:64] or None
+    data = checked(json_object(), CASE)
     try:
-        ticket = tickets.create_ticket(user, subject[:200], description[:20_000], category=None,
+        ticket = tickets.create_ticket(user, data["subject"], data["description"], category=None,
                                        calendar=office_calendar(), mail=mail_context(), channel="widget",
-                                       submit_token=token)
+                                       submit_token=data.get("token") or None)
     except tickets.TicketError as exc:
         return _error(422, "invalid", str(exc))
     return jsonify({"number": ticket.number, "function": ticket.function.slug, "function_name": ticket.function.name,
@@ -200,10 +217,8 @@ def submit_form(slug: str):
     definition = get_form(slug)
     if definition is None:
         return _error(404, "not_found", f"There is no form {slug!r}.")
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        return _error(400, "bad_request", "The body must be a JSON object in the form's shape.")
-    lang = request.args.get("lang") if request.args.get("lang") in ("sv", "en") else "en"
+    lang = arg("lang", default="en", choices=LANGS)
+    data = checked_order(slug, json_object())
     with force_locale(lang):
         try:
             submission, warnings = forms.submit(definition, user, data, None, office_calendar(), mail_context(),
@@ -220,8 +235,11 @@ def submit_form(slug: str):
 
 def _idempotency_key() -> str | None:
     """A caller's ``Idempotency-Key``: the same key again gives the same order, never a second one."""
-    key = request.headers.get("Idempotency-Key", "").strip()
-    return key[:64] or None
+    key = request.headers.get("Idempotency-Key", "")
+    if len(key) > MAX_IDEMPOTENCY_KEY or CONTROL.search(key):
+        raise ApiError(400, "invalid_parameter", f"Idempotency-Key: at most {MAX_IDEMPOTENCY_KEY} characters, "
+                                                 "without control characters.")
+    return key or None
 
 
 def _order_json(submission, warnings: list[str]):

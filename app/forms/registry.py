@@ -37,7 +37,7 @@ class FormDefinition:
         except ValueError:
             masked = "****"
         name = f"{employee.get('first_name', '')} {employee.get('last_name', '')}".strip() or "?"
-        return f"{self.name_sv}: {name} ({masked})"
+        return f"{self.name_sv}: {name} ({masked})"[:200]  # the column's width; long names are cut
 
 
 FORMS: dict[str, FormDefinition] = {

@@ -4,6 +4,7 @@ the manager, approving with a stored, never-changed PDF. Services flush, the cal
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -30,7 +31,8 @@ from app.tickets.models import Ticket
 from app.tickets.routing import RoutingDecision
 from app.tickets.sla import WorkingCalendar
 
-READERS = ("hr", "payroll")  # besides the ordering manager, these functions may read orders
+READERS = ("hr", "payroll")
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # besides the ordering manager, these functions may read orders
 
 
 class FormInvalid(DomainError):  # noqa: N818
@@ -143,7 +145,8 @@ def save_draft(definition: FormDefinition, owner: User, data: dict[str, Any],
     if not can_edit(owner, submission):
         raise FormForbidden(_l("This order can no longer be changed."))
     submission.data = data
-    submission.title = definition.title_for(data)
+    # the title is the order's case subject: one line, whatever control characters the fields held
+    submission.title = " ".join(CONTROL_CHARS.sub(" ", definition.title_for(data)).split())
     submission.updated_at = utcnow()
     _history(submission, "saved", owner)
     db.session.flush()

@@ -135,6 +135,8 @@ def _number(data: dict, path: str, result: Result, low: float, high: float, mess
 def _months_after(start: date, months: int) -> date:
     month = start.month - 1 + months
     year, month = start.year + month // 12, month % 12 + 1
+    if year > date.max.year:
+        return date.max
     for day in (start.day, 30, 29, 28):
         try:
             return date(year, month, min(day, start.day))

@@ -117,8 +117,8 @@
     get("/me/cases", { limit: 1 }).then(function (reply) {
       if (reply.status === 401) { loginPrompt(); return; }
       var token = "w" + Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
-      var subject = el("input", { type: "text", id: "subject", autocomplete: "off" });
-      var description = el("textarea", { id: "description", rows: "4" });
+      var subject = el("input", { type: "text", id: "subject", autocomplete: "off", maxlength: "200" });
+      var description = el("textarea", { id: "description", rows: "4", maxlength: "20000" });
       var suggestions = el("div", { id: "suggestions", "aria-live": "polite" });
       var feedback = el("div", { id: "feedback" });
       var button = el("button", { type: "submit", text: texts.send });
