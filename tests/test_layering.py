@@ -107,7 +107,7 @@ def violations() -> list[str]:
             if other and own and other != own and own in FEATURE_LAYERS and (
                     other not in FEATURE_LAYERS or FEATURE_LAYERS.index(other) > FEATURE_LAYERS.index(own)):
                 problems.append(f"{rel} ({own}) imports {m}: features only import those below them")
-        is_view = (stem.endswith("views") or stem == "view_helpers" or rel.startswith(("intranet_widgets/", "app/api/")))
+        is_view = stem.endswith("views") or stem == "view_helpers" or rel.startswith(("intranet_widgets/", "app/api/"))
         if not is_view and rel not in REQUEST_EDGE:
             problems += [f"{rel} uses a request global ({m}); only views may" for m in mods if m in REQUEST_GLOBALS]
         if rel not in MAY_COMMIT and stem != "cli" and _commits(path):
