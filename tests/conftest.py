@@ -68,7 +68,7 @@ def make_app(migrated_database, tmp_path) -> Iterator[Callable[..., Flask]]:
     """Factory for test apps on the migrated database; keyword arguments override configuration.
 
     Every table but the seeded support functions and topics is emptied after the test, and search indexes
-    are closed.
+    are closed (after any background rebuild has finished).
     """
     apps: list[Flask] = []
 
@@ -87,6 +87,7 @@ def make_app(migrated_database, tmp_path) -> Iterator[Callable[..., Flask]]:
         return app
 
     yield factory
+    search.close_all()  # first: it waits for background index rebuilds, which read these tables
     for app in apps:
         with app.app_context():
             db.session.rollback()
@@ -94,7 +95,6 @@ def make_app(migrated_database, tmp_path) -> Iterator[Callable[..., Flask]]:
             db.session.commit()
             db.engine.dispose()
     limiter.reset()
-    search.close_all()
 
 
 @pytest.fixture

@@ -40,7 +40,8 @@ def export_command(folder: Path) -> None:
 
 @search_cli.command("reindex")
 def reindex_command() -> None:
-    """Rebuild this host's search index from the database."""
+    """Rebuild this host's search index from the database (several at once take turns; searches keep
+    using the old index until the new one is swapped in)."""
     with click.progressbar(length=1, label="Indexing articles") as bar:
         def progress(done: int, total: int) -> None:
             bar.length = max(total, 1)

@@ -9,16 +9,27 @@ change. After a commit the changed articles are indexed at once if the writer lo
 index remembers the newest revision it has seen, and every process catches up on newer revisions before it
 searches (at most every ``CATCH_UP_SECONDS``). So a busy lock or a crash loses nothing, and several
 gunicorn workers or hosts share one database with an index each.
+
+Damage: the index files are read without mmap (a mapped file truncated under a process kills it with SIGBUS).
+A missing, unreadable or corrupt index is noticed when it is opened, searched or checked for changes; the
+process then logs one warning, rebuilds it in a background thread and answers searches from the database
+(``database_search``) until the new index is in place. Rebuilds, in the background or by ``flask search
+reindex``, take turns through an flock on ``<index>.lock`` and build in a folder of their own.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import shutil
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -26,19 +37,20 @@ from pathlib import Path
 from flask import Flask, current_app
 from markupsafe import Markup, escape
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.matching import UnionMatcher
 from whoosh.scoring import BM25F
 
 from app.core.db import db
-from app.core.text import TextAnalyzer, Token, get_analyzer, words
+from app.core.text import TextAnalyzer, Token, fold, get_analyzer, words
 from app.selfservice.markdown import markdown_to_text
-from app.selfservice.models import Article, ArticleRevision
+from app.selfservice.models import Article, ArticleRevision, ArticleTag
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +66,10 @@ COMMON_PART_SHARE = 0.2
 COORDINATION = 0.9  # documents that match more of the query's words rank higher
 CATCH_UP_SECONDS = 2.0
 WRITER_TIMEOUT = 3.0
+REBUILD_RETRY_SECONDS = 30.0  # after a failed background rebuild, searches keep using the database this long
+REBUILD_JOIN_SECONDS = 60.0  # closing an index waits this long for its background rebuild
+META_FILE = "lotsen-meta.json"
+_ALWAYS = object()
 REINDEX_AFTER_COMMIT = "lotsen_reindex_articles"
 
 
@@ -339,104 +355,236 @@ def _edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
+class IndexUnavailableError(Exception):
+    """The index folder is missing, unreadable or corrupt (the database still has everything)."""
+
+
 class SearchIndex:
-    """One Whoosh index directory, rebuilt from the database whenever it is missing or unreadable."""
+    """One Whoosh index directory: a cache of the database's published articles.
+
+    A missing, unreadable or corrupt index never breaks search. The first search (or update) that trips over
+    it logs a warning, starts one rebuild in a background thread, and searches are answered straight from the
+    database (``database_search``) until the rebuild has been swapped in. Rebuilds build in a folder of their
+    own beside the index and hold an exclusive lock on ``<index>.lock`` while they build and swap; writers of
+    single changes hold it shared (and give way while a rebuild runs), so processes on one host never rebuild
+    at once and never write into an index that is being replaced.
+    """
 
     def __init__(self, path: Path, synonyms_loader: Callable[[], list[list[str]]] | None = None):
         self.path = path
-        self.meta_path = path / "lotsen-meta.json"
+        self.meta_path = path / META_FILE
+        self.lock_path = path.with_name(path.name + ".lock")
         self._index = None
+        self._build: str | None = None  # the build id (lotsen-meta.json) of the index we have open
         self._searcher = None
         self._lock = threading.RLock()
         self._last_catch_up = 0.0
         self._synonyms_loader = synonyms_loader or (lambda: [])
         self._synonyms_key: object = None
         self._synonym_table: SynonymTable | None = None
+        self._failed = False  # the index failed us; searches use the database until a rebuild is in place
+        self._failed_build: str | None = None
+        self._rebuilder: threading.Thread | None = None
+        self._rebuilder_guard = threading.Lock()
+        self._next_rebuild = 0.0
 
-    # --- opening and rebuilding -------------------------------------------------------------------------
-    def _open(self, session: Session | None = None):
+    # --- opening and failing -----------------------------------------------------------------------------
+    def _open(self):
+        """The open index; raises ``IndexUnavailableError`` when it is missing, unreadable or known to be broken."""
+        if self._failed:
+            raise IndexUnavailableError(f"{self.path}: failed, being rebuilt")
         if self._index is not None:
             return self._index
+        build = self._read_meta().get("build")
         try:
-            self._index = whoosh_index.open_dir(str(self.path))
-            self._index.doc_count()
-        except Exception as exc:  # missing, empty or corrupt: the database has everything to start again
-            level = logging.WARNING if self.path.exists() else logging.INFO
-            log.log(level, "search index at %s unusable (%s): rebuilding", self.path, exc.__class__.__name__)
-            self._index = None
-            self.rebuild(session=session)
-        return self._index
+            ix = open_index(self.path)
+            ix.doc_count()
+        except Exception as exc:  # whatever Whoosh or the file system raise, the index cannot be used
+            raise IndexUnavailableError(f"{self.path}: {exc.__class__.__name__}: {exc}") from exc
+        self._index, self._build = ix, build
+        return ix
 
-    def rebuild(self, progress: Callable[[int, int], None] | None = None, session: Session | None = None) -> int:
-        """Build a fresh index of every published article from the database; returns the count."""
+    def _fail(self, exc: BaseException) -> None:
+        """Remember that the index failed (warning once per outage), close it and start a background rebuild."""
         with self._lock:
-            self._close_searcher()
-            self._index = None
-            tmp = self.path.with_name(self.path.name + ".new")
-            shutil.rmtree(tmp, ignore_errors=True)
+            if not self._failed:
+                log.warning("search index at %s unusable (%s: %s): answering from the database while it is "
+                            "rebuilt in the background", self.path, exc.__class__.__name__, exc)
+                self._failed_build = self._build if self._index is not None else self._read_meta().get("build")
+                self._failed = True
+            self._close_quietly()
+        self._start_rebuild()
+
+    def _start_rebuild(self) -> None:
+        """Start the background rebuild unless one is running (or the last one failed moments ago)."""
+        with self._rebuilder_guard:
+            if self._rebuilder is not None and self._rebuilder.is_alive():
+                return
+            if time.monotonic() < self._next_rebuild:
+                return
+            app = current_app._get_current_object()
+            self._rebuilder = threading.Thread(target=self._rebuild_in_background, args=(app,), daemon=True,
+                                               name=f"lotsen-search-rebuild-{self.path.name}")
+            self._rebuilder.start()
+
+    def _rebuild_in_background(self, app: Flask) -> None:
+        try:
+            with app.app_context(), _file_lock(self.lock_path):
+                current = self._read_meta().get("build")
+                if current is not None and current != self._failed_build and self._reopen():
+                    log.info("search index at %s was rebuilt by another process; using it again", self.path)
+                    return
+                count = self._build_and_swap(engine=db.engine)
+            log.info("search index at %s rebuilt with %d articles; using it again", self.path, count)
+        except Exception:
+            self._next_rebuild = time.monotonic() + REBUILD_RETRY_SECONDS
+            log.exception("rebuilding the search index at %s failed; searches keep using the database", self.path)
+
+    def wait_for_rebuild(self, timeout: float | None = None) -> bool:
+        """Wait for a background rebuild, if one runs; False if it is still running after ``timeout`` seconds."""
+        thread = self._rebuilder
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    # --- rebuilding ----------------------------------------------------------------------------------------
+    def rebuild(self, progress: Callable[[int, int], None] | None = None, session: Session | None = None) -> int:
+        """Build a fresh index of every published article from the database now; returns the count.
+
+        Safe to run from several processes at once: they take turns, and each leaves a complete index.
+        """
+        with _file_lock(self.lock_path):
+            return self._build_and_swap(progress, session or db.session)
+
+    def _build_and_swap(self, progress: Callable[[int, int], None] | None = None, session: Session | None = None,
+                        engine=None) -> int:
+        """Build in a folder of its own beside the index and swap it in (the caller holds the exclusive lock);
+        without ``session``, reads through a session of its own on ``engine``."""
+        self._remove_leftovers()
+        if session is None:
+            with Session(bind=engine) as own:  # read, then let go of the database before the long part
+                latest, documents = _load_documents(own)
+        else:
+            latest, documents = _load_documents(session)
+        tmp = Path(tempfile.mkdtemp(prefix=f"{self.path.name}.new-", dir=self.path.parent))
+        old = tmp.with_name(tmp.name + ".old")
+        try:
+            # mkdtemp makes it private to this user; keep the permissions the index (or its folder) had
+            tmp.chmod((self.path if self.path.exists() else self.path.parent).stat().st_mode & 0o777)
             ix = create_index(tmp)
-            session = session or db.session
-            latest = latest_revision_id(session)
-            articles = published_articles(session)
-            write_documents(ix, (SearchDocument.from_article(a) for a in articles),
-                            (lambda done: progress(done, len(articles))) if progress else None)
+            write_documents(ix, documents, (lambda done: progress(done, len(documents))) if progress else None)
             ix.close()
-            (tmp / "lotsen-meta.json").write_text(json.dumps({"revision": latest}), encoding="utf-8")
-            old = self.path.with_name(self.path.name + ".old")
-            shutil.rmtree(old, ignore_errors=True)
-            if self.path.exists():
-                self.path.rename(old)
-            tmp.rename(self.path)
-            shutil.rmtree(old, ignore_errors=True)
-            self._index = whoosh_index.open_dir(str(self.path))
-            return len(articles)
+            build = uuid.uuid4().hex
+            _write_json(tmp / META_FILE, {"revision": latest, "build": build})
+            with self._lock:
+                self._close_quietly()
+                if self.path.exists():
+                    self.path.rename(old)
+                tmp.rename(self.path)
+                self._index, self._build = open_index(self.path), build
+                self._failed = False
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+        return len(documents)
+
+    def _reopen(self) -> bool:
+        """Open the index on disk again (after another process rebuilt it); False if that fails."""
+        with self._lock:
+            self._close_quietly()
+            self._failed = False
+            try:
+                self._open()
+            except IndexUnavailableError:
+                self._failed = True
+                return False
+            return True
+
+    def _remove_leftovers(self) -> None:
+        """Folders of rebuilds that died half-way (only called under the exclusive lock, so none is running)."""
+        for leftover in self.path.parent.glob(f"{self.path.name}.new*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        shutil.rmtree(self.path.with_name(self.path.name + ".old"), ignore_errors=True)
 
     def _close_searcher(self) -> None:
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
 
-    def close(self) -> None:
-        with self._lock:
+    def _close_quietly(self) -> None:
+        """Forget the open index; closing files of a damaged index may fail, which no longer matters."""
+        try:
             self._close_searcher()
-            if self._index is not None:
+        except Exception:
+            log.debug("closing a damaged searcher failed", exc_info=True)
+        self._searcher = None
+        if self._index is not None:
+            try:
                 self._index.close()
-                self._index = None
+            except Exception:
+                log.debug("closing a damaged index failed", exc_info=True)
+            self._index = None
+
+    def close(self) -> None:
+        """Close the index, after a background rebuild (if one runs) has finished."""
+        self.wait_for_rebuild(REBUILD_JOIN_SECONDS)
+        with self._lock:
+            self._close_quietly()
+
+    def _read_meta(self) -> dict:
+        try:
+            meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return meta if isinstance(meta, dict) else {}
 
     def _seen_revision(self) -> int:
         try:
-            return int(json.loads(self.meta_path.read_text(encoding="utf-8"))["revision"])
-        except (OSError, ValueError, KeyError):
+            return int(self._read_meta().get("revision", 0))
+        except (TypeError, ValueError):
             return 0
+
+    def _write_seen_revision(self, revision: int) -> None:
+        _write_json(self.meta_path, {**self._read_meta(), "revision": revision})
 
     # --- keeping up to date ------------------------------------------------------------------------------
     def update(self, article_ids: Iterable[int], wait: bool = False, session: Session | None = None) -> bool:
-        """(Re)index the given articles: published ones are written, others removed. False if the lock was
-        busy (the change is then picked up by the next catch-up, nothing is lost)."""
+        """(Re)index the given articles: published ones are written, others removed. False if the index was
+        busy or being rebuilt (the change is then picked up by the next catch-up, nothing is lost)."""
         ids = sorted(set(article_ids))
         if not ids:
             return True
         session = session or db.session
-        with self._lock:
-            ix = self._open(session)
-            latest = latest_revision_id(session)
-            try:
-                writer = ix.writer(timeout=WRITER_TIMEOUT if wait else 0.05)
-            except LockError:
-                log.info("search index busy; %d article(s) will be indexed by the next catch-up", len(ids))
-                return False
-            analyzer = get_analyzer()
-            articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
-            for article_id in ids:
-                article = articles.get(article_id)
-                if article is not None and article.is_published:
-                    writer.update_document(**_document_fields(SearchDocument.from_article(article), analyzer))
-                else:
-                    writer.delete_by_term("article_id", str(article_id))
-            writer.commit()
-            if latest > self._seen_revision() and not self._missed_between(ids, session):
-                self.meta_path.write_text(json.dumps({"revision": latest}), encoding="utf-8")
-            return True
+        try:
+            with self._lock, _file_lock(self.lock_path, shared=True, blocking=False) as locked:
+                if not locked:
+                    log.info("search index being rebuilt; %d article(s) will be indexed by the next catch-up", len(ids))
+                    return False
+                ix = self._open()
+                latest = latest_revision_id(session)
+                try:
+                    writer = ix.writer(timeout=WRITER_TIMEOUT if wait else 0.05)
+                except LockError:
+                    log.info("search index busy; %d article(s) will be indexed by the next catch-up", len(ids))
+                    return False
+                analyzer = get_analyzer()
+                articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
+                for article_id in ids:
+                    article = articles.get(article_id)
+                    if article is not None and article.is_published:
+                        writer.update_document(**_document_fields(SearchDocument.from_article(article), analyzer))
+                    else:
+                        writer.delete_by_term("article_id", str(article_id))
+                writer.commit()
+                if latest > self._seen_revision() and not self._missed_between(ids, session):
+                    self._write_seen_revision(latest)
+                return True
+        except SQLAlchemyError:
+            raise
+        except Exception as exc:  # the rebuild reads the database after this commit, so it includes the change
+            self._fail(exc)
+            return False
 
     def _missed_between(self, ids: list[int], session: Session) -> bool:
         """Whether revisions of articles other than ``ids`` are newer than what the index has seen."""
@@ -448,11 +596,34 @@ class SearchIndex:
         return bool(others)
 
     def catch_up(self, force: bool = False) -> None:
-        """Index the articles changed since the newest revision this index has seen."""
+        """Index the articles changed since the newest revision this index has seen.
+
+        ``force`` (the CLI, tests) also makes sure there is an index when it returns: it waits for a background
+        rebuild and rebuilds at once if the index is unusable. Otherwise a damaged index is handed to the
+        background rebuild and the error is raised for the caller (``search``) to fall back.
+        """
         now = time.monotonic()
         if not force and now - self._last_catch_up < CATCH_UP_SECONDS:
             return
         self._last_catch_up = now
+        if force:
+            self.wait_for_rebuild()
+            try:
+                self._catch_up()
+            except SQLAlchemyError:
+                raise
+            except Exception as exc:
+                log.warning("search index at %s unusable (%s: %s): rebuilding", self.path,
+                            exc.__class__.__name__, exc)
+                self.rebuild()
+            return
+        self._catch_up()
+
+    def _catch_up(self) -> None:
+        with self._lock:
+            if self._index is not None and self._read_meta().get("build") != self._build:  # rebuilt elsewhere
+                self._close_quietly()
+            self._open()
         seen = self._seen_revision()
         if latest_revision_id(db.session) <= seen:
             return
@@ -460,7 +631,9 @@ class SearchIndex:
         changed = db.session.scalars(
             select(ArticleRevision.article_id).where(ArticleRevision.id > max(0, seen - 20)).distinct()
         ).all()
-        with self._lock:
+        with self._lock, _file_lock(self.lock_path, shared=True, blocking=False) as locked:
+            if not locked:  # a rebuild is under way; it or the next catch-up brings these in
+                return
             ix = self._open()
             try:
                 writer = ix.writer(timeout=0.05)
@@ -474,7 +647,7 @@ class SearchIndex:
                 else:
                     writer.delete_by_term("article_id", str(article.id))
             writer.commit()
-            self.meta_path.write_text(json.dumps({"revision": latest}), encoding="utf-8")
+            self._write_seen_revision(latest)
 
     # --- searching ---------------------------------------------------------------------------------------
     def _current_searcher(self):
@@ -505,12 +678,22 @@ class SearchIndex:
         prefer_lang: str | None = None,
     ) -> SearchResult:
         """Published articles matching ``text``, best first; ``prefer_lang`` ranks the reader's language
-        ahead of a translation that scores about the same."""
-        self.catch_up()
-        synonyms = self.synonym_table()
-        with self._lock:
-            return run_query(self._current_searcher(), text, synonyms, limit, function, lang, complete_last,
-                             prefer_lang)
+        ahead of a translation that scores about the same. Answered from the database while the index is
+        unusable (see the class docstring)."""
+        if not self._failed:
+            synonyms = self.synonym_table()
+            try:
+                self.catch_up()
+                with self._lock:
+                    return run_query(self._current_searcher(), text, synonyms, limit, function, lang, complete_last,
+                                     prefer_lang)
+            except SQLAlchemyError:
+                raise
+            except Exception as exc:  # missing, truncated or overwritten files: Whoosh and the OS raise anything
+                self._fail(exc)
+        else:
+            self._start_rebuild()  # in case the last attempt failed
+        return database_search(db.session, text, limit, function, lang, prefer_lang)
 
 
 def run_query(searcher, text: str, synonyms: SynonymTable, limit: int = 10, function: str | None = None,
@@ -546,9 +729,101 @@ def write_documents(ix, documents: Iterable[SearchDocument], progress: Callable[
 
 
 def create_index(path: Path):
-    """A new, empty Whoosh index with Lotsen's schema at ``path``."""
+    """A new, empty Whoosh index with Lotsen's schema at ``path`` (files read without mmap, see ``open_index``)."""
     path.mkdir(parents=True, exist_ok=True)
-    return whoosh_index.create_in(str(path), _schema())
+    return FileStorage(str(path), supports_mmap=False).create_index(_schema())
+
+
+def open_index(path: Path):
+    """The Whoosh index at ``path``, its files read with ordinary reads instead of Whoosh's default mmap.
+
+    A memory-mapped file that is truncated or overwritten under a running process kills it with SIGBUS (every
+    gunicorn worker at once); read normally, the damage is an exception the adapter recovers from.
+    """
+    return FileStorage(str(path), supports_mmap=False).open_index()
+
+
+@contextmanager
+def _file_lock(path: Path, shared: bool = False, blocking: bool = True) -> Iterator[bool]:
+    """An flock on ``path`` (created if needed), held across processes on this host; yields whether it was
+    taken (always True when ``blocking``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+b") as fh:
+        try:
+            fcntl.flock(fh, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Write ``data`` so that a reader sees the old file or the new one, never half of one."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _load_documents(session: Session) -> tuple[int, list[SearchDocument]]:
+    """The newest revision id and every published article, read before the index is written."""
+    latest = latest_revision_id(session)
+    return latest, [SearchDocument.from_article(a) for a in published_articles(session)]
+
+
+# --- answering from the database while the index is unusable -------------------------------------------------
+def _folded(text: str) -> str:
+    """``fold(text)``, computed per distinct character (fold maps one character to one)."""
+    text = unicodedata.normalize("NFC", text)
+    return text.translate({ord(c): fold(c) for c in set(text)})
+
+
+def database_search(session: Session, text: str, limit: int = 10, function: str | None = None,
+                    lang: str | None = None, prefer_lang: str | None = None) -> SearchResult:
+    """Published articles whose title, tags, summary or body contain the query's words, straight from the
+    database: the stand-in while the index is rebuilt.
+
+    Words are folded and stop words dropped as for the index; a word matches where the text contains it or
+    its stem, so case, accents and simple inflections behave. Articles matching more of the words come first,
+    then by where they match (title before tags, summary and body, as ``FIELD_WEIGHTS``).
+    """
+    analyzer = get_analyzer()
+    tokens = analyzer.tokens(text)
+    if not tokens:
+        return SearchResult([], 0)
+    forms = [{f for f in (t.word.text, t.sv, t.en) if len(f) >= 3 or f == t.word.text} for t in tokens]
+    query = select(Article.id, Article.slug, Article.lang, Article.title, Article.summary, Article.body).where(
+        Article.status == "published")
+    if function:
+        query = query.where(Article.function.has(slug=function))
+    if lang:
+        query = query.where(Article.lang == lang)
+    rows = session.execute(query).all()
+    tags: dict[int, list[str]] = {}
+    for article_id, name in session.execute(select(ArticleTag.article_id, ArticleTag.name).where(
+            ArticleTag.article_id.in_(select(Article.id).where(Article.status == "published")))):
+        tags.setdefault(article_id, []).append(name)
+    ranked = []
+    for row in rows:
+        fields = {"title": _folded(row.title), "tags": _folded(" ".join(tags.get(row.id, []))),
+                  "summary": _folded(row.summary or ""), "body": _folded(row.body or "")}
+        matched, score = 0, 0.0
+        for word_forms in forms:
+            best = max((FIELD_WEIGHTS[name] for name, value in fields.items()
+                        if any(form in value for form in word_forms)), default=0.0)
+            if best:
+                matched += 1
+                score += best
+        if matched:
+            if prefer_lang and row.lang != prefer_lang:
+                score *= OTHER_LANGUAGE_FACTOR
+            ranked.append((matched, round(score, 4), row.title, row))
+    ranked.sort(key=lambda r: (-r[0], -r[1], r[2]))
+    hits = [SearchHit(row.slug, score, row.id) for _, score, _, row in ranked[:limit]]
+    stems = {stem for t in tokens for stem in (t.sv, t.en, *t.parts)}
+    return SearchResult(hits, len(ranked), None, stems)
 
 
 @cache
