@@ -173,7 +173,10 @@ def _hash(raw: str) -> str:
 
 def open_session(user: User, lifetime: timedelta, remembered: bool = False, user_agent: str = "",
                  address: str = "") -> str:
-    """A new log-in session for ``user``; returns its secret (also set as ``user.login_token``)."""
+    """A new log-in session for ``user``; returns its secret (also set as ``user.login_token``). The user's
+    expired sessions (with their browser and address) are deleted on the way."""
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id,
+                                                  LoginSession.expires_at <= utcnow()))
     raw = secrets.token_urlsafe(32)
     db.session.add(LoginSession(user_id=user.id, token_hash=_hash(raw), is_remembered=remembered,
                                 user_agent=user_agent[:200], address=address[:64],
