@@ -14,3 +14,36 @@ def test_migrations_match_the_models(app):
 def test_db_upgrade_command_is_idempotent(runner):
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
+
+
+def test_upgrade_purges_question_subjects_from_the_search_log_and_keeps_old_tokens_working(tmp_path):
+    """Searches typed into question forms before 0008 lose their text; old access tokens get every scope and a
+    year's validity, counted from when they were made."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+
+    app = create_app({"LOTSEN_ENV": "testing", "LOTSEN_INSTANCE_PATH": tmp_path,
+                      "LOTSEN_DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}", "LOTSEN_SECRET_KEY": "x" * 32})
+    with app.app_context():
+        upgrade(revision="0007")
+        db.session.execute(text(
+            "INSERT INTO user_account (username, display_name, email, department, title, auth_source, is_active, "
+            "created_at, updated_at) VALUES ('anna', 'Anna', '', '', '', 'local', 1, '2026-01-01', '2026-01-01')"))
+        db.session.execute(text(
+            "INSERT INTO search_log (query, normalized, result_count, source, ask_token, created_at) VALUES "
+            "('sjukskrivning konflikt', 'sjukskrivning konflikt', 2, 'ask', 'form-1', '2026-11-01'), "
+            "('semester', 'semester', 3, 'page', NULL, '2026-11-01')"))
+        db.session.execute(text(
+            "INSERT INTO access_token (user_id, name, token_hash, created_at) VALUES "
+            "(1, 'robot', 'abc', '2026-06-01 10:00:00')"))
+        db.session.commit()
+        upgrade()
+        rows = db.session.execute(text("SELECT source, query FROM search_log ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [("ask", ""), ("page", "semester")]
+        scopes, expires = db.session.execute(text("SELECT scopes, expires_at FROM access_token")).one()
+        assert set(scopes.split()) == {"forms:submit", "cases:read", "cases:write"}
+        assert str(expires).startswith("2027-06-01")
+        downgrade(revision="0007")
+        db.engine.dispose()
