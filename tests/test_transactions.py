@@ -93,3 +93,17 @@ def test_hsts_over_https_only(make_app):
     assert "Strict-Transport-Security" not in plain.headers
     secure = make_app(LOTSEN_SESSION_COOKIE_SECURE=True).test_client().get("/login", base_url="https://lotsen.test")
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_a_refusal_never_sends_the_browser_to_another_site(make_app):
+    app = make_app()
+
+    @app.post("/refused")
+    def refused():
+        raise DomainError("Det går inte.")
+
+    client = app.test_client()
+    for referrer in ("http://evil.example/x", "//evil.example/x", "http://localhost/\\evil.example",
+                     "/\\evil.example", "http://localhost//evil.example"):
+        response = client.post("/refused", headers={"Referer": referrer})
+        assert response.status_code == 302 and response.headers["Location"] == "/", referrer

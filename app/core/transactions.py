@@ -108,7 +108,8 @@ def _same_site(target: str | None) -> str | None:
     if parts.netloc and parts.netloc != request.host:
         return None
     path = parts.path + (f"?{parts.query}" if parts.query else "")
-    return path if path.startswith("/") and not path.startswith("//") else None
+    # browsers read "/\\host" as "//host": a path with a backslash could lead to another site
+    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else None
 
 
 def end_transaction(response: Response) -> Response:

@@ -108,16 +108,24 @@ def is_sealed(event: TicketEvent, ticket: Ticket, user: User) -> bool:
 
 
 def visible_events(ticket: Ticket, user: User) -> list[TicketEvent]:
-    """The timeline as ``user`` may read it: public entries for the requester, everything but sealed
-    entries for the function's specialists."""
-    if can_work(user, ticket):
-        return [e for e in ticket.events if not is_sealed(e, ticket, user)]
-    return public_events(ticket)
+    """The timeline as ``user`` may read it: public entries for the requester (and, on a case that is not
+    confidential, whoever registered it or an administrator), everything for the function's specialists; sealed
+    entries for neither."""
+    events = ticket.events if can_work(user, ticket) else public_events(ticket)
+    return [e for e in events if not is_sealed(e, ticket, user)]
+
+
+def holds_confidential(ticket: Ticket) -> bool:
+    """Whether the case is with a confidential function, or holds text written while it was with one."""
+    if ticket.function.is_confidential:
+        return True
+    earlier = {e.function_id for e in ticket.events} - {None, ticket.function_id}
+    return any(f is not None and f.is_confidential for f in (db.session.get(SupportFunction, i) for i in earlier))
 
 
 def audit_read(user: User, ticket: Ticket, action: str, detail: str = "", address: str = "") -> None:
-    """Note a look at, or a download from, a confidential case."""
-    if ticket.function.is_confidential:
+    """Note a look at, or a download from, a case that holds confidential text (also after it moved on)."""
+    if holds_confidential(ticket):
         audit.record(user.id, action, "ticket", ticket.number, detail=detail, address=address)
 
 
@@ -197,9 +205,15 @@ def _next_number(year: int) -> tuple[int, str]:
     return sequence, f"LOT-{year}-{sequence:06d}"
 
 
-def _attach(event: TicketEvent, uploads: Iterable[Upload], upload_root: Path, max_bytes: int) -> None:
-    for upload in uploads:
-        stored: StoredFile = store_upload(upload.filename, upload.stream, upload_root / "tickets", max_bytes)
+def _store(uploads: Iterable[Upload], upload_root: Path | None, max_bytes: int) -> list[StoredFile]:
+    """Check and write the uploads (removed again on rollback); raises ``UploadRejected`` for a bad one."""
+    if upload_root is None:
+        return []
+    return [store_upload(u.filename, u.stream, upload_root / "tickets", max_bytes) for u in uploads]
+
+
+def _attach(event: TicketEvent, files: Iterable[StoredFile]) -> None:
+    for stored in files:
         event.attachments.append(TicketAttachment(
             original_name=stored.original_name, stored_name=stored.stored_name,
             content_type=stored.content_type, size=stored.size))
@@ -263,11 +277,10 @@ def create_ticket(
     event = TicketEvent(kind="created", is_public=True, author=created_by or requester, body=description,
                         function_id=ticket.function_id, data={"channel": channel, "routing": decision.reason})
     ticket.events.append(event)
-    if uploads and upload_root is not None:
-        _attach(event, uploads, upload_root, max_bytes)
+    _attach(event, _store(uploads, upload_root, max_bytes))
     db.session.flush()
-    if submit_token:
-        link_searches_to_question(submit_token, requester, ticket.function_id)
+    if submit_token:  # the searches were typed by whoever filled in the form
+        link_searches_to_question(submit_token, created_by or requester, ticket.function_id)
     _mail(requester, "created", ticket, mail)
     return ticket
 
@@ -303,9 +316,9 @@ def add_reply(ticket: Ticket, author: User, body: str, *, public: bool, calendar
             raise TicketError(_l("Only specialists can write internal notes."))
         if ticket.status == "closed":
             raise TicketError(_l("The case is closed. Ask a new question instead."))
+    files = _store(uploads, upload_root, max_bytes)  # a refused file stops the reply before anything changes
     event = _event(ticket, "reply" if public else "note", author, body, public)
-    if uploads and upload_root is not None:
-        _attach(event, uploads, upload_root, max_bytes)
+    _attach(event, files)
     if specialist and public:
         if ticket.first_response_at is None:
             ticket.first_response_at = event.created_at or utcnow()
@@ -396,6 +409,8 @@ def reroute(ticket: Ticket, actor: User, function_slug: str, reason: str, calend
     if not reason.strip():
         raise TicketError(_l("Say why the case is re-routed."))
     _event(ticket, "reroute", actor, reason.strip(), old=ticket.function.slug, new=target.slug)
+    if target.is_confidential and ticket.submit_token:  # what was searched for the question goes with it
+        link_searches_to_question(ticket.submit_token, ticket.created_by or ticket.requester, target.id)
     ticket.function = target
     ticket.assignee = None
     _set_due_dates(ticket, calendar)

@@ -74,10 +74,16 @@ def mine():
 def show(number: str):
     ticket = visible_ticket(number)
     services.record_view(current_user, ticket, request.remote_addr or "")
+    return _case_page(ticket)
+
+
+def _case_page(ticket, reply_form: ReplyForm | None = None, rate_form: RateForm | None = None, status: int = 200):
+    """The case as the current user sees it; a form sent with problems is shown again with what was typed."""
     if services.can_work(current_user, ticket):
-        return render_work_page(ticket)
+        return render_work_page(ticket, reply_form, status)
     return render_template("tickets/show.html", ticket=ticket, events=services.visible_events(ticket, current_user),
-                           reply_form=ReplyForm(), rate_form=RateForm(), can_reopen=services.can_reopen(ticket))
+                           reply_form=reply_form or ReplyForm(), rate_form=rate_form or RateForm(),
+                           can_reopen=services.can_reopen(ticket)), status
 
 
 def _back(ticket, anchor: str | None = None):
@@ -90,17 +96,21 @@ def reply(number: str):
     ticket = visible_ticket(number)
     return_to(url_for("tickets.show", number=ticket.number, _anchor="reply"))
     form = ReplyForm()
-    if not form.validate_on_submit():
-        raise services.TicketError(_("Write a message."))
-    internal = bool(form.internal.data) and services.can_work(current_user, ticket)
-    body = form.body.data
-    if form.article.data and services.can_work(current_user, ticket):
-        body += "\n\n" + url_for("selfservice.article", slug=form.article.data, _external=True)
-    services.add_reply(ticket, current_user, body, public=not internal, calendar=office_calendar(),
-                       mail=mail_context(), uploads=uploads_from(form.files.data),
-                       then_wait=bool(form.then_wait.data), **upload_limits())
-    flash(_("Your note is saved.") if internal else _("Your message is sent."), "success")
-    return _back(ticket)
+    if form.validate_on_submit():
+        internal = bool(form.internal.data) and services.can_work(current_user, ticket)
+        body = form.body.data
+        if form.article.data and services.can_work(current_user, ticket):
+            body += "\n\n" + url_for("selfservice.article", slug=form.article.data, _external=True)
+        try:
+            services.add_reply(ticket, current_user, body, public=not internal, calendar=office_calendar(),
+                               mail=mail_context(), uploads=uploads_from(form.files.data),
+                               then_wait=bool(form.then_wait.data), **upload_limits())
+        except UploadRejected as exc:  # the message stays in the form; only the file needs choosing again
+            form.files.errors.append(str(exc))
+        else:
+            flash(_("Your note is saved.") if internal else _("Your message is sent."), "success")
+            return _back(ticket)
+    return _case_page(ticket, reply_form=form, status=400)
 
 
 def _requester_action(number: str, action, done: str):
@@ -134,8 +144,7 @@ def rate(number: str):
         services.rate(ticket, current_user, int(form.rating.data), form.comment.data or "")
         flash(_("Thank you for your rating!"), "success")
         return _back(ticket)
-    return render_template("tickets/show.html", ticket=ticket, events=services.public_events(ticket),
-                           reply_form=ReplyForm(), rate_form=form, can_reopen=services.can_reopen(ticket)), 400
+    return _case_page(ticket, rate_form=form, status=400)
 
 
 @bp.get("/tickets/<number>/files/<int:attachment_id>/<path:name>")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.core.db import db
 from app.selfservice.models import SearchLog
+from app.tickets.models import Ticket
 
 SECRET = "sjukskrivning konflikt med chef"
 
@@ -80,3 +81,28 @@ def test_draft_attachments_are_not_cached_and_published_ones_only_privately(clie
     db.session.commit()
     cache = client.get(url).headers["Cache-Control"]
     assert "private" in cache and "public" not in cache
+
+
+def test_a_question_moved_to_hr_takes_its_searches_along(client, create_user, auth, corpus):
+    """A question that first landed elsewhere and was then moved to HR: what was typed into the form is HR's
+    from then on, in the insights too."""
+    create_user("erik")
+    readers = {"rita": ["editor:it"], "adam": ["admin"], "hanna": ["specialist:hr"]}
+    for name, roles in readers.items():
+        create_user(name, roles=roles)
+    auth.login("erik")
+    _type_into_the_question_form(client, "form-2")
+    client.post("/tickets/new", data={"category": "", "subject": SECRET, "description": "Hjälp",
+                                      "submit_token": "form-2"})
+    ticket = db.session.scalar(select(Ticket))
+    assert not ticket.function.is_confidential
+    create_user("mottagare", roles=[f"specialist:{ticket.function.slug}"])
+    auth.logout()
+    auth.login("mottagare")
+    assert client.post(f"/tickets/{ticket.number}/reroute", data={"function": "hr", "reason": "Gäller HR"}
+                       ).status_code == 302
+    for name in readers:
+        auth.logout()
+        auth.login(name)
+        shown = SECRET in client.get("/editor/insights").get_data(as_text=True)
+        assert shown == (name == "hanna"), name

@@ -183,3 +183,61 @@ def test_case_pages_are_never_cached(client, auth, people, create_ticket):
     auth.login("erik")
     for url in (f"/tickets/{ticket.number}", "/tickets", "/"):
         assert client.get(url).headers["Cache-Control"] == "private, no-store"
+
+
+# --- found in review: what HR wrote stays sealed from administrators, views of it are audited ---------------
+def _hr_case_moved_to_it(app, people, create_ticket, calendar, mail_context):
+    """An HR case where HR answered in public with a file, then moved to IT."""
+    ticket = create_ticket("hr", subject="Fel kö", description="Min dator är trasig")
+    services.add_reply(ticket, people["hanna"], "Svar från HR om din sjukskrivning", public=True,
+                       calendar=calendar, mail=mail_context, upload_root=Path(app.config["LOTSEN_UPLOAD_PATH"]),
+                       uploads=[services.Upload("intyg.png", io.BytesIO(PNG))], max_bytes=10**6)
+    services.reroute(ticket, people["hanna"], "it", "Det gäller datorn", calendar)
+    db.session.commit()
+    return ticket, db.session.scalar(select(TicketAttachment))
+
+
+def test_an_administrator_never_reads_what_hr_answered_after_the_case_moved_on(app, client, auth, people,
+                                                                                create_ticket, calendar,
+                                                                                mail_context):
+    ticket, attachment = _hr_case_moved_to_it(app, people, create_ticket, calendar, mail_context)
+    auth.login("chef.admin")
+    page = client.get(f"/tickets/{ticket.number}")
+    assert page.status_code == 200 and "Min dator är trasig" in page.get_data(as_text=True)
+    assert "sjukskrivning" not in page.get_data(as_text=True) and "intyg.png" not in page.get_data(as_text=True)
+    assert client.get(f"/tickets/{ticket.number}/files/{attachment.id}/intyg.png").status_code == 404
+    refused = client.post(f"/tickets/{ticket.number}/rate", data={})  # the page shown again with its problems
+    assert "sjukskrivning" not in refused.get_data(as_text=True)
+
+
+def test_reading_a_case_that_holds_hr_text_is_audited_after_it_moved_on(app, client, auth, people, create_ticket,
+                                                                        calendar, mail_context):
+    ticket, attachment = _hr_case_moved_to_it(app, people, create_ticket, calendar, mail_context)
+    auth.login("erik")
+    assert client.get(f"/tickets/{ticket.number}").status_code == 200
+    assert client.get(f"/tickets/{ticket.number}/files/{attachment.id}/intyg.png").status_code == 200
+    rows = db.session.execute(select(AuditEntry.action, AuditEntry.object_id).where(
+        AuditEntry.object_type == "ticket")).all()
+    assert sorted(rows) == [("download", ticket.number), ("view", ticket.number)]
+
+
+def test_a_refused_file_keeps_the_reply_that_was_typed_and_saves_nothing(app, client, auth, people,
+                                                                         create_ticket):
+    ticket = create_ticket("it")
+    for user in ("erik", "ivar"):  # the requester's page and the specialist's
+        auth.login(user)
+        response = client.post(f"/tickets/{ticket.number}/reply", data={
+            "body": f"Ett långt och genomtänkt svar från {user}", "files": [(io.BytesIO(b"MZ..."), "virus.exe")]},
+            content_type="multipart/form-data")
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400
+        assert f"Ett långt och genomtänkt svar från {user}" in html.split('id="reply"')[1]
+        assert html.count(f"genomtänkt svar från {user}") == 1  # in the form, not in the timeline
+        auth.logout()
+    too_long = "x" * 20_001
+    auth.login("erik")
+    response = client.post(f"/tickets/{ticket.number}/reply", data={"body": too_long})
+    assert response.status_code == 400 and too_long in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert [e.kind for e in ticket.events] == ["created"]
+    assert _uploads(app) == []
