@@ -289,7 +289,8 @@ def routing_admin():
         similar = search_articles(text)
     return render_template("tickets/routing.html", test_form=test_form, rule_form=rule_form, decision=decision,
                            similar=similar, rules=routing.active_rules(), confirm=ConfirmForm(),
-                           threshold=current_app.config["LOTSEN_ROUTING_MIN_CONFIDENCE"])
+                           threshold=current_app.config["LOTSEN_ROUTING_MIN_CONFIDENCE"]
+                           ), 400 if rule_form.errors else 200
 
 
 def search_articles(text: str):
