@@ -58,6 +58,17 @@ def _parse_group_roles(value: str) -> dict[str, list[str]]:
     return result
 
 
+def _parse_probability(value: str) -> float:
+    number = float(value)
+    if not 0 < number <= 1:
+        raise ValueError("must be a number above 0 and at most 1")
+    return number
+
+
+def _parse_optional_probability(value: str) -> float | None:
+    return _parse_probability(value) if value.strip() else None
+
+
 def _parse_list(value: str) -> list[str]:
     return [item.strip().lower() for item in value.split(",") if item.strip()]
 
@@ -147,8 +158,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSEN_WIDGET_ORIGINS", [], _parse_list,
             "comma-separated origins (https://intranat.kommun.se) whose pages may embed the widgets and call the API"),
     Setting("LOTSEN_API_ANONYMOUS_LIMIT", "60 per minute", str, "API requests allowed per address without log-in"),
-    Setting("LOTSEN_ROUTING_MIN_CONFIDENCE", 0.45, float,
-            "below this confidence an automatically routed case goes to the service centre with a suggestion"),
+    Setting("LOTSEN_ROUTING_TARGET_PRECISION", 0.95, _parse_probability,
+            "share of directly routed cases that should land with the right function; training picks the "
+            "confidence threshold that reached it in cross-validation, below it a case goes to the service centre"),
+    Setting("LOTSEN_ROUTING_MIN_CONFIDENCE", None, _parse_optional_probability,
+            "explicit override of that threshold (a calibrated confidence, 0-1); empty: the trained threshold"),
     Setting("LOTSEN_SESSION_COOKIE_SECURE", None, _parse_bool,
             "send cookies over HTTPS only; default true in production"),
 )

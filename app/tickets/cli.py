@@ -93,7 +93,7 @@ def routing_batch() -> None:
     retrain_if_stale()
     for line in sys.stdin:
         subject, _, body = line.rstrip("\n").partition("\t")
-        decision = decide_route(None, subject, body, train_if_missing=True)
+        decision = decide_route(None, subject, body, train_if_missing=True, explain=0)
         function = (decision.suggested or decision.function).slug
         click.echo(json.dumps({"function": function, "confidence": round(decision.confidence, 4),
                                "queue": decision.function.slug}))

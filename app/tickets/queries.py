@@ -13,6 +13,8 @@ from sqlalchemy import Select, and_, func, or_, select, tuple_
 from app.auth.models import SupportFunction, User
 from app.core.db import db
 from app.tickets.models import OPEN_STATUSES, Ticket, TicketEvent
+from app.tickets.routing import FIRST_LINE, text_features
+from app.tickets.services import can_view
 
 QUEUE_VIEWS = ("unassigned", "mine", "waiting", "open", "due_soon", "breached", "resolved")
 SORTS = ("activity", "created", "due")
@@ -150,3 +152,48 @@ def reroute_stats(function_slug: str, function_id: int, months: int = 6) -> list
         result.append(MonthStat(key, max(0, here[key] + moved_away[key] - moved_in[key]), moved_away[key]))
         month = (month + timedelta(days=32)).replace(day=1)
     return result
+
+
+# --- similar resolved cases, for explaining routing -----------------------------------------------------------
+SIMILAR_CANDIDATES = 400  # most recent resolved cases sharing a weighty word, scored in full
+SIMILAR_MIN = 0.15  # cosine similarity below which a case is not "similar"
+
+
+@dataclass
+class SimilarCases:
+    visible: list[tuple[Ticket, float]]  # (case, similarity), most similar first
+    confidential: list[tuple[SupportFunction, int]]  # cases the viewer may not read: function and count only
+
+
+def _cosine(a: Counter, b: Counter) -> float:
+    dot = sum(value * b[term] for term, value in a.items() if term in b)
+    norm = (sum(v * v for v in a.values()) * sum(v * v for v in b.values())) ** 0.5
+    return dot / norm if norm else 0.0
+
+
+def similar_cases(text: str, stems: list[str], user: User, limit: int = 5) -> SimilarCases:
+    """Resolved cases most like ``text``, among recent ones that contain one of ``stems`` (the words that
+    weighed most). Cases ``user`` may not see (HR and payroll cases, administrators included) are only counted
+    per function, and never among the visible ones."""
+    needles = [stem for stem in dict.fromkeys(stems) if len(stem) >= 3][:8]
+    if not needles:
+        return SimilarCases([], [])
+    matches = [func.lower(column).contains(stem, autoescape=True)
+               for stem in needles for column in (Ticket.subject, Ticket.description)]
+    candidates = db.session.scalars(
+        select(Ticket).join(SupportFunction, Ticket.function_id == SupportFunction.id)
+        .where(Ticket.status.in_(("resolved", "closed")), Ticket.merged_into_id.is_(None),
+               SupportFunction.slug != FIRST_LINE, or_(*matches))
+        .order_by(Ticket.id.desc()).limit(SIMILAR_CANDIDATES))
+    query = text_features(text)
+    scored = [(ticket, _cosine(query, text_features(f"{ticket.subject} {ticket.description}")))
+              for ticket in candidates]
+    scored = sorted((pair for pair in scored if pair[1] >= SIMILAR_MIN), key=lambda pair: -pair[1])
+    visible, hidden = [], Counter()
+    for ticket, score in scored:
+        if can_view(user, ticket):
+            if len(visible) < limit:
+                visible.append((ticket, score))
+        elif sum(hidden.values()) < limit:
+            hidden[ticket.function] += 1
+    return SimilarCases(visible, sorted(hidden.items(), key=lambda item: (-item[1], item[0].name)))

@@ -3,8 +3,10 @@
 In order: a category the person chose; an administrator's rule (a word or phrase -> function, highest priority
 first); the routing model (``routing_model.py``), trained on the published articles and their functions, the
 project's seed examples (``routing_data/examples.tsv``) and resolved cases, where the function a case ended
-in (after any re-route by a specialist) is the right answer. Below ``LOTSEN_ROUTING_MIN_CONFIDENCE`` the case
-goes to the first-line service centre with the model's suggestion.
+in (after any re-route by a specialist) is the right answer. The model's probabilities are calibrated by
+cross-validation at training time, which also picks the confidence threshold that reached
+``LOTSEN_ROUTING_TARGET_PRECISION`` (``LOTSEN_ROUTING_MIN_CONFIDENCE`` overrides it when set). Below the
+threshold the case goes to the first-line service centre with the model's suggestion.
 
 Each host keeps the trained model as a file in its instance folder and reloads it when it changes; training
 runs in the CLI or the background worker, never in a request.
@@ -30,7 +32,7 @@ from app.selfservice.markdown import markdown_to_text
 from app.selfservice.models import Article
 from app.selfservice.search import builtin_synonym_table
 from app.tickets.models import Category, RoutingRule, Ticket, TicketEvent
-from app.tickets.routing_model import RoutingModel, features
+from app.tickets.routing_model import Example, RoutingModel, features
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ SEED_FILE = Path(__file__).resolve().parent / "routing_data" / "examples.tsv"
 # A one-line seed example says far less than an article, so it only fills gaps; a case a specialist moved is
 # the clearest lesson there is.
 ARTICLE_WEIGHT, SEED_WEIGHT, CASE_WEIGHT, REROUTED_WEIGHT = 1.0, 0.25, 1.0, 2.0
+MODEL_FORMAT = 2  # 2: calibrated, with the threshold for the target precision
 
 
 @dataclass
@@ -49,6 +52,8 @@ class RoutingDecision:
     suggested: SupportFunction | None = None
     words: list[str] = field(default_factory=list)
     rule: RoutingRule | None = None
+    threshold: float | None = None
+    stems: list[str] = field(default_factory=list)  # the analysed terms behind ``words``, for finding cases
 
 
 # --- training data -----------------------------------------------------------------------------------------
@@ -70,12 +75,14 @@ def seed_examples() -> list[tuple[str, str]]:
 
 
 def training_examples():
-    """(features, function slug, weight) for everything the model learns from."""
+    """An ``Example`` for everything the model learns from. An article and its translation form one group, so
+    in cross-validation neither scores the other."""
     for article in db.session.scalars(select(Article).where(Article.status == "published")):
         text = " ".join([article.title] * 3 + article.tags * 2 + [article.summary, markdown_to_text(article.body)])
-        yield text_features(text), article.function.slug, ARTICLE_WEIGHT
+        yield Example(text_features(text), article.function.slug, ARTICLE_WEIGHT,
+                      f"article:{article.translation_key or article.id}")
     for label, text in seed_examples():
-        yield text_features(text), label, SEED_WEIGHT
+        yield Example(text_features(text), label, SEED_WEIGHT)
     rerouted = set(db.session.scalars(select(TicketEvent.ticket_id).where(TicketEvent.kind == "reroute")))
     cases = db.session.execute(
         select(Ticket.id, Ticket.subject, Ticket.description, SupportFunction.slug)
@@ -85,15 +92,17 @@ def training_examples():
         .execution_options(yield_per=2000))
     for ticket_id, subject, description, slug in cases:
         weight = REROUTED_WEIGHT if ticket_id in rerouted else CASE_WEIGHT
-        yield text_features(f"{subject} {description}"), slug, weight
+        yield Example(text_features(f"{subject} {description}"), slug, weight, f"case:{ticket_id}")
 
 
-def training_state() -> tuple[int, int, int]:
-    """What a model trained now would have seen (changes when articles or resolved cases change)."""
+def training_state() -> tuple:
+    """What a model trained now would have seen and aimed at (changes when articles or resolved cases change,
+    when the target precision changes, or when the model file's format does)."""
     articles = db.session.scalar(select(func.max(Article.updated_at)))
     resolved = db.session.scalar(select(func.count(Ticket.id)).where(Ticket.status.in_(("resolved", "closed"))))
     reroutes = db.session.scalar(select(func.count(TicketEvent.id)).where(TicketEvent.kind == "reroute"))
-    return (int(articles.timestamp()) if articles else 0, resolved or 0, reroutes or 0)
+    return (int(articles.timestamp()) if articles else 0, resolved or 0, reroutes or 0,
+            current_app.config["LOTSEN_ROUTING_TARGET_PRECISION"], MODEL_FORMAT)
 
 
 def model_path(app=None) -> Path:
@@ -102,8 +111,8 @@ def model_path(app=None) -> Path:
 
 
 def train_and_save(path: Path | None = None) -> RoutingModel:
-    """Train from scratch on everything there is and write the model file."""
-    model = RoutingModel.train(training_examples())
+    """Train from scratch on everything there is, calibrate it for the target precision and write the file."""
+    model = RoutingModel.train(training_examples(), current_app.config["LOTSEN_ROUTING_TARGET_PRECISION"])
     model.trained_on["state"] = list(training_state())
     model.save(path or model_path())
     return model
@@ -214,8 +223,41 @@ def predict(subject: str, description: str, train_if_missing: bool = False, expl
     return model.predict(text_features(f"{subject} {subject} {description}"), explain=explain)
 
 
+def readable_words(text: str, top_terms: list[tuple[str, float]], limit: int = 8) -> list[str]:
+    """The words of ``text`` as it was written (lower-cased) behind the stems that weighed most: a word is
+    credited with its own stems (Swedish, English, compound parts) and with the stems of synonyms it matched."""
+    weight = dict(top_terms)
+    if not weight or not limit:
+        return []
+    analyzer = get_analyzer()
+    tokens = analyzer.tokens(text)
+    credit: dict[str, float] = {}
+
+    def add(token, value: float) -> None:
+        if value > 0:
+            surface = text[token.word.start:token.word.end].lower()
+            credit[surface] = max(credit.get(surface, 0.0), value)
+
+    for token in tokens:
+        add(token, max(weight.get(stem, 0.0) for stem in (token.sv, token.en, *token.parts)))
+    for start, end, phrases in builtin_synonym_table().matches([t.sv for t in tokens]):
+        value = max((weight.get(stem, 0.0) for phrase in phrases for stem in analyzer.stems(phrase)), default=0.0)
+        for token in tokens[start:end]:
+            add(token, value)
+    return [word for word, _value in sorted(credit.items(), key=lambda item: -item[1])[:limit]]
+
+
+def direct_threshold(model: RoutingModel | None) -> float | None:
+    """The confidence from which a case goes straight to the function: the explicit override, or the one the
+    model picked for the target precision (``None``: nothing goes straight)."""
+    override = current_app.config.get("LOTSEN_ROUTING_MIN_CONFIDENCE")
+    if override is not None:
+        return override
+    return model.calibration.threshold if model is not None else None
+
+
 def decide_route(category: Category | None, subject: str, description: str,
-                 train_if_missing: bool = False) -> RoutingDecision:
+                 train_if_missing: bool = False, explain: int = 8) -> RoutingDecision:
     """Where a new case goes, how sure we are, and why."""
     if category is not None:
         return RoutingDecision(category.function, 1.0, f"category:{category.slug}")
@@ -223,14 +265,20 @@ def decide_route(category: Category | None, subject: str, description: str,
     rule = matching_rule(text)
     if rule is not None:
         return RoutingDecision(rule.function, 1.0, f"rule:{rule.phrase}", rule=rule)
-    prediction = predict(subject, description, train_if_missing)
+    model = current_model(train_if_missing)
     first_line = get_function(FIRST_LINE)
-    if prediction is None or not prediction.label:
+    if model is None:
+        return RoutingDecision(first_line, 0.0, "model not ready: first line")
+    prediction = model.predict(text_features(f"{subject} {subject} {description}"), explain=3 * explain)
+    if not prediction.label:
         return RoutingDecision(first_line, 0.0, "model not ready: first line")
     suggested = get_function(prediction.label)
-    words = [term for term, _weight in prediction.top_terms]
-    threshold = current_app.config["LOTSEN_ROUTING_MIN_CONFIDENCE"]
-    if prediction.confidence < threshold:
-        return RoutingDecision(first_line, prediction.confidence, "low confidence: first line", suggested, words)
-    return RoutingDecision(suggested, prediction.confidence, "model", suggested, words)
+    words = readable_words(text, prediction.top_terms, explain)
+    threshold = direct_threshold(model)
+    stems = [term for term, _weight in prediction.top_terms]
+    if threshold is None or prediction.confidence < threshold:
+        return RoutingDecision(first_line, prediction.confidence, "low confidence: first line", suggested, words,
+                               threshold=threshold, stems=stems)
+    return RoutingDecision(suggested, prediction.confidence, "model", suggested, words, threshold=threshold,
+                           stems=stems)
 

@@ -270,7 +270,7 @@ admin_required = role_required(Role.ADMIN)
 def routing_admin():
     test_form, rule_form = RoutingTestForm(prefix="test"), RoutingRuleForm(prefix="rule")
     rule_form.function.choices = [SelectChoice(f.slug, f.name) for f in list_functions()]
-    decision = similar = None
+    decision = similar = cases = None
     if request.method == "POST" and request.form.get("action") == "rule" and rule_form.validate_on_submit():
         try:
             routing.add_rule(rule_form.phrase.data, rule_form.function.data, rule_form.priority.data or 0)
@@ -287,9 +287,13 @@ def routing_admin():
         decision = routing.decide_route(None, test_form.subject.data or "", test_form.body.data or "")
         text = f"{test_form.subject.data} {test_form.body.data}"
         similar = search_articles(text)
+        cases = queries.similar_cases(text, decision.stems, current_user)
+    model = routing.current_model()
     return render_template("tickets/routing.html", test_form=test_form, rule_form=rule_form, decision=decision,
-                           similar=similar, rules=routing.active_rules(), confirm=ConfirmForm(),
-                           threshold=current_app.config["LOTSEN_ROUTING_MIN_CONFIDENCE"]
+                           similar=similar, cases=cases, rules=routing.active_rules(), confirm=ConfirmForm(),
+                           calibration=model.calibration if model else None,
+                           threshold=routing.direct_threshold(model),
+                           overridden=current_app.config["LOTSEN_ROUTING_MIN_CONFIDENCE"] is not None,
                            ), 400 if rule_form.errors else 200
 
 

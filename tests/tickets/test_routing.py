@@ -25,9 +25,12 @@ def test_model_learns_and_explains():
 def test_questions_route_from_the_articles_with_no_training_step(app, corpus_for_routing):
     decision = routing.decide_route(None, "Lönen", "Min lön har inte kommit och lönespecifikationen saknas",
                                     train_if_missing=True)
-    assert decision.function.slug == "payroll" and decision.confidence > 0.45
+    # fifteen one-line articles cannot prove 95 % precision in cross-validation: the suggestion is right, and
+    # the case waits for the service centre (test_routing_calibration.py covers routing straight)
+    assert decision.suggested.slug == "payroll" and decision.confidence > 0.45
+    assert decision.function.slug in ("payroll", "servicecenter")
     english = routing.decide_route(None, "Password", "I forgot my password and cannot log in", train_if_missing=True)
-    assert english.function.slug == "it"
+    assert english.suggested.slug == "it"
     assert "lösenord" in english.words or "password" in english.words
 
 
