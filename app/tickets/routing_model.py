@@ -99,41 +99,73 @@ def features(analyzer: TextAnalyzer, text: str, expansions: Sequence[Sequence[st
     return counts
 
 
-def _as_example(item, index: int) -> Example:
+def _as_example(item) -> Example:
     if isinstance(item, Example):
         return item
     counts, label, weight, *rest = item
     return Example(counts, label, weight, rest[0] if rest else None)
 
 
-def _scaled(counts: Counter, weight: float) -> dict[str, float]:
-    length = math.sqrt(sum(v * v for v in counts.values())) or 1.0
-    return {term: weight * math.log1p(value) / length * 10 for term, value in counts.items()}
-
-
-def _fit(counts: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _fit(mass: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Complement NB weights (terms x labels, zero for absent terms) and per-label defaults, from per-label
     term mass: each class is described by what the *other* classes' texts look like."""
-    mass = counts[present]
-    totals = mass.sum(axis=0)
-    complement_total = totals.sum() - totals + ALPHA * len(mass)
-    raw = -np.log((mass.sum(axis=1, keepdims=True) - mass + ALPHA) / complement_total)
+    kept = mass[present]
+    totals = kept.sum(axis=0)
+    complement_total = totals.sum() - totals + ALPHA * len(kept)
+    raw = -np.log((kept.sum(axis=1, keepdims=True) - kept + ALPHA) / complement_total)
     norms = np.abs(raw).sum(axis=0)
     norms[norms == 0] = 1.0
-    weights = np.zeros_like(counts)
+    weights = np.zeros_like(mass)
     weights[present] = raw / norms * 1000
     return weights, -np.log(ALPHA / complement_total) / norms * 1000
 
 
-def _spread(vector_terms: list[tuple[int, float]], weights: np.ndarray, present: np.ndarray):
-    known = [(i, v) for i, v in vector_terms if present[i]]
-    if not known:
-        return np.zeros(weights.shape[1]), 0.0
-    index = np.fromiter((i for i, _ in known), dtype=np.int64, count=len(known))
-    values = np.fromiter((v for _, v in known), dtype=float, count=len(known))
-    scores = values @ weights[index]
-    total = float(values.sum())
-    return (scores - scores.mean()) / total, total
+@dataclass
+class _Matrix:
+    """The examples as flat sparse arrays: one entry per (example, term)."""
+
+    example: np.ndarray  # example index per entry
+    term: np.ndarray  # term index per entry
+    count: np.ndarray  # the term's count in the example (what prediction sees)
+    scaled: np.ndarray  # its training mass: weight * log1p(count), length-normalised
+    label: np.ndarray  # label index per example
+    terms: list[str]
+    labels: list[str]
+
+    @classmethod
+    def build(cls, items: list[Example]) -> _Matrix:
+        labels = sorted({e.label for e in items})
+        label_index = {label: i for i, label in enumerate(labels)}
+        vocabulary: dict[str, int] = {}
+        example, term, count, factor = [], [], [], []
+        for n, item in enumerate(items):
+            values = list(item.counts.values())
+            term += [vocabulary.setdefault(t, len(vocabulary)) for t in item.counts]
+            count += values
+            example += [n] * len(values)
+            factor += [item.weight * 10 / (math.sqrt(sum(v * v for v in values)) or 1.0)] * len(values)
+        count_array = np.array(count, dtype=float)
+        return cls(np.array(example, dtype=np.int64), np.array(term, dtype=np.int64), count_array,
+                   np.array(factor, dtype=float) * np.log1p(count_array),
+                   np.array([label_index[e.label] for e in items], dtype=np.int64), list(vocabulary), labels)
+
+    def mass(self, entries: np.ndarray | slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
+        """Per term and label training mass, and per term the number of examples, over ``entries``."""
+        size, width = len(self.terms), len(self.labels)
+        term = self.term[entries]
+        mass = np.bincount(term * width + self.label[self.example[entries]], weights=self.scaled[entries],
+                           minlength=size * width).reshape(size, width)
+        return mass, np.bincount(term, minlength=size).astype(float)
+
+    def spreads(self, entries: np.ndarray, weights: np.ndarray, present: np.ndarray, rows: int):
+        """Per example (of ``rows``) the score spread and the known-word count, as ``RoutingModel.predict``."""
+        example, term = self.example[entries], self.term[entries]
+        count = self.count[entries] * present[term]
+        scores = np.stack([np.bincount(example, weights=count * weights[term, j], minlength=rows)
+                           for j in range(len(self.labels))], axis=1)
+        known = np.bincount(example, weights=count, minlength=rows)
+        safe = np.where(known > 0, known, 1.0)
+        return (scores - scores.mean(axis=1, keepdims=True)) / safe[:, None], known
 
 
 def fold_of_groups(groups: Sequence[str], labels: Sequence[str], folds: int) -> list[int]:
@@ -200,53 +232,35 @@ class RoutingModel:
               folds: int = FOLDS) -> RoutingModel:
         """Train on ``examples`` (``Example`` or ``(counts, label, weight[, group])``) and calibrate by
         ``folds``-fold cross-validation (no calibration with fewer than two examples per fold)."""
-        items = [_as_example(item, n) for n, item in enumerate(examples)]
-        labels = sorted({e.label for e in items})
-        vocabulary: dict[str, int] = {}
-        rows = []
-        for example in items:
-            scaled = _scaled(example.counts, example.weight)
-            rows.append([(vocabulary.setdefault(term, len(vocabulary)), value) for term, value in scaled.items()])
-        label_index = {label: i for i, label in enumerate(labels)}
-        mass = np.zeros((len(vocabulary), len(labels)))
-        frequency = np.zeros(len(vocabulary))
-        for example, row in zip(items, rows, strict=True):
-            for i, value in row:
-                mass[i, label_index[example.label]] += value
-                frequency[i] += 1
-        weights, default = _fit(mass, frequency > 0) if labels else (mass, np.zeros(0))
-        terms = list(vocabulary)
-        model = cls(labels, {t: dict(zip(labels, map(float, weights[i]), strict=True)) for i, t in enumerate(terms)},
-                    dict(zip(labels, map(float, default), strict=True)), dict(Counter(e.label for e in items)))
+        items = [_as_example(item) for item in examples]
+        matrix = _Matrix.build(items)
+        labels = matrix.labels
+        mass, frequency = matrix.mass()
+        weights, default = _fit(mass, frequency > 0)
+        model = cls(labels, {t: dict(zip(labels, row, strict=True)) for t, row in zip(matrix.terms, weights.tolist(),
+                                                                                    strict=True)},
+                    dict(zip(labels, default.tolist(), strict=True)), dict(Counter(e.label for e in items)))
         if len(labels) >= 2 and len(items) >= 2 * folds:
-            model.calibration = cls._calibrate(items, rows, vocabulary, mass, frequency, labels, target_precision,
-                                               folds)
+            model.calibration = cls._calibrate(items, matrix, mass, frequency, target_precision, folds)
         return model
 
     @staticmethod
-    def _calibrate(items, rows, vocabulary, mass, frequency, labels, target_precision, folds) -> Calibration:
-        label_index = {label: i for i, label in enumerate(labels)}
+    def _calibrate(items, matrix: _Matrix, mass, frequency, target_precision, folds) -> Calibration:
         groups = [e.group or f"#{n}" for n, e in enumerate(items)]
-        fold = fold_of_groups(groups, [e.label for e in items], folds)
+        fold = np.array(fold_of_groups(groups, [e.label for e in items], folds))
         spreads, gold = [], []
         for f in range(folds):
-            held = [n for n in range(len(items)) if fold[n] == f]
-            fold_mass, fold_frequency = mass.copy(), frequency.copy()
-            for n in held:
-                for i, value in rows[n]:
-                    fold_mass[i, label_index[items[n].label]] -= value
-                    fold_frequency[i] -= 1
-            present = fold_frequency > 0.5
-            weights, _default = _fit(np.maximum(fold_mass, 0.0), present)
-            for n in held:
-                terms = [(vocabulary[t], v) for t, v in items[n].counts.items() if t in vocabulary]
-                spread, known = _spread(terms, weights, present)
-                if known:
-                    spreads.append(spread)
-                    gold.append(label_index[items[n].label])
+            entries = np.flatnonzero(fold[matrix.example] == f)
+            held_mass, held_frequency = matrix.mass(entries)
+            present = frequency - held_frequency > 0.5
+            weights, _default = _fit(np.maximum(mass - held_mass, 0.0), present)
+            spread, known = matrix.spreads(entries, weights, present, len(items))
+            scored = (fold == f) & (known > 0)
+            spreads.append(spread[scored])
+            gold.append(matrix.label[scored])
+        spread, gold = np.concatenate(spreads), np.concatenate(gold)
         if len(gold) < 2 * folds:
             return Calibration(target_precision=target_precision)
-        spread, gold = np.array(spreads), np.array(gold)
         calibration = Calibration(fit_temperature(spread, gold), target_precision=target_precision,
                                   examples=len(gold), folds=folds)
         probs = calibration.probabilities(spread)
