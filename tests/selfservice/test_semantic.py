@@ -80,22 +80,22 @@ def test_long_bodies_are_cut_into_passages_led_by_the_title():
     assert len(passages) == 4 and all(p.startswith("Titel. ") for p in passages[1:])
 
 
+EVERYDAY = "kommer inte in, vet inte min kod"  # shares no word (nor stem) with "Glömt lösenordet"
+
+
 def test_question_sharing_no_word_with_the_article_finds_it(kb, app):
-    # "trampa till jobbet" shares no word (nor stem) with the article about the benefit bike
-    question = "vill trampa till jobbet på en tvåhjuling som chefen betalar"
-    words_only = get_index()._lexical(question, 10, None, None, False, None)
-    assert "formanscykel" not in [h.slug for h in words_only.hits]
-    assert "formanscykel" in slugs(question)[:3]
+    words_only = get_index()._lexical(EVERYDAY, 10, None, None, False, None)
+    assert "glomt-losenordet" not in [h.slug for h in words_only.hits]
+    assert slugs(EVERYDAY)[0] == "glomt-losenordet"
 
 
 def test_english_question_finds_the_swedish_article(kb, app):
-    assert "sjukanmalan" in slugs("I feel ill and cannot come to work today")[:3]
+    assert "sjukanmalan" in slugs("I am sick and staying home")[:3]
 
 
 def test_filters_hold_for_the_semantic_list(kb, app):
-    question = "vill trampa till jobbet på en tvåhjuling som chefen betalar"
-    assert "formanscykel" not in slugs(question, function="it")
-    assert all(kb[s].function.slug == "it" for s in slugs(question, function="it"))
+    assert "glomt-losenordet" not in slugs(EVERYDAY, function="payroll")
+    assert all(kb[s].function.slug == "payroll" for s in slugs(EVERYDAY, function="payroll"))
     assert all(kb[s].lang == "en" for s in slugs("ledighet med barn", lang="en"))
     assert "utkast-om-skrivare" not in slugs("skrivaren skriver inte ut")
 
@@ -106,7 +106,7 @@ def test_without_a_model_search_works_on_words_and_says_so_once(kb, make_app, ca
         index = get_index()
         words_only = index._lexical("passerkort", 10, None, None, False, None)
         assert [h.slug for h in index.search("passerkort").hits] == [h.slug for h in words_only.hits]
-        assert index.search("vill trampa till jobbet på en tvåhjuling som chefen betalar").hits == []
+        assert index.search(EVERYDAY).hits == []
         index.search("lösenord")
     said = [r for r in caplog.records if "words alone" in r.getMessage()]
     assert len(said) == 1
@@ -128,6 +128,7 @@ def test_embeddings_follow_edits_and_unpublishing(kb, app):
     bike = kb["formanscykel"]
     before = stored(bike)
     assert before is not None and before.count >= 2
+    before_revision, before_vectors = before.revision_id, before.vectors
     data = services.ArticleData(title="Förmånscykel", slug=bike.slug, summary="Cykel som löneförmån.",
                                 body="Elcykel eller vanlig cykel via löneavdrag, avtal på tre år.", lang="sv",
                                 function="payroll", tags=["förmån"], status="published")
@@ -135,10 +136,10 @@ def test_embeddings_follow_edits_and_unpublishing(kb, app):
     db.session.commit()
     index.semantic.wait(60)  # computed after commit, in the background
     after = stored(bike)
-    assert after.revision_id > before.revision_id and after.vectors != before.vectors
+    assert after.revision_id > before_revision and after.vectors != before_vectors
     services.update_article(bike, services.ArticleData(**{**data.__dict__, "status": "draft"}), None)
     db.session.commit()
-    assert "formanscykel" not in slugs("vill trampa till jobbet på en tvåhjuling som chefen betalar")
+    assert "formanscykel" not in slugs("cykel via löneavdrag")
     index.semantic.wait(60)
     index.catch_up(force=True)
     assert stored(bike) is None
