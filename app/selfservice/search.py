@@ -693,7 +693,13 @@ class SearchIndex:
         """Published articles matching ``text``, best first: the words (Whoosh) and the meaning (embeddings)
         each rank the articles and the two lists are fused (``fuse``). ``prefer_lang`` ranks the reader's
         language ahead of a translation that scores about the same. Without a model: the words alone."""
-        semantic = self.semantic.search(text, FUSION_DEPTH, function, lang)
+        try:
+            semantic = self.semantic.search(text, FUSION_DEPTH, function, lang)
+        except SQLAlchemyError:
+            raise
+        except Exception:  # the words still answer
+            log.exception("semantic search failed; answering on words alone")
+            semantic = []
         if not semantic:
             return self._lexical(text, limit, function, lang, complete_last, prefer_lang)
         lexical = self._lexical(text, max(limit, FUSION_DEPTH), function, lang, complete_last, prefer_lang)
