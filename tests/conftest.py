@@ -80,6 +80,9 @@ def make_app(migrated_database, tmp_path) -> Iterator[Callable[..., Flask]]:
             "LOTSEN_SECRET_KEY": "test-secret-key",
             "LOTSEN_RATELIMIT_ENABLED": False,
             "WTF_CSRF_ENABLED": False,
+            # words only unless a test asks for the model (tests/selfservice/test_semantic.py): embedding
+            # every test's articles would slow the whole suite down
+            "LOTSEN_EMBEDDING_MODEL": "off",
             **overrides,
         }
         app = create_app(config)

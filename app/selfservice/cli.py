@@ -47,8 +47,19 @@ def reindex_command() -> None:
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
 
-        count = get_index().rebuild(progress)
+        index = get_index()
+        count = index.rebuild(progress)
     click.echo(f"indexed {count} published articles")
+    if index.semantic_model() is None:
+        click.echo("no embedding model (LOTSEN_EMBEDDING_MODEL off or not loadable): words only")
+        return
+    with click.progressbar(length=1, label="Embedding articles") as bar:
+        def embed_progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        embedded = index.semantic.rebuild(embed_progress)
+    click.echo(f"embedded {embedded} published articles with {index.semantic_model()}")
 
 
 @search_cli.command("batch")
@@ -56,7 +67,7 @@ def reindex_command() -> None:
 def batch_command(limit: int) -> None:
     """Read queries from stdin (one a line); print one JSON line per query with the best articles."""
     index = get_index()
-    index.catch_up(force=True)
+    index.catch_up(force=True)  # also computes missing embeddings, so every query sees the fused ranking
     for line in sys.stdin:
         query = line.rstrip("\n")
         result = index.search(query, limit=limit) if query.strip() else None

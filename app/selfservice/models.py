@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import SupportFunction, User
@@ -93,6 +93,23 @@ class ArticleRevision(db.Model):
 
     article: Mapped[Article] = relationship(back_populates="revisions")
     editor: Mapped[User | None] = relationship()
+
+
+class ArticleEmbedding(db.Model):
+    """The sentence embeddings of a published article's passages, computed after commit from the article as of
+    ``revision_id`` (derived data: ``flask search reindex`` rebuilds it). ``vectors`` holds ``count`` x ``dim``
+    little-endian float32 values, passage 0 being title, summary and tags, the others windows of the body."""
+
+    __tablename__ = "article_embedding"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), primary_key=True)
+    revision_id: Mapped[int] = mapped_column(index=True)
+    model: Mapped[str] = mapped_column(String(40))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    dim: Mapped[int]
+    count: Mapped[int]
+    vectors: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ArticleAttachment(StoredFileColumns, db.Model):

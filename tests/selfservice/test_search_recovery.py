@@ -47,6 +47,7 @@ def _env(app) -> dict[str, str]:
         "LOTSEN_INSTANCE_PATH": app.instance_path,
         "LOTSEN_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "LOTSEN_SECRET_KEY": "test-secret-key",
+        "LOTSEN_EMBEDDING_MODEL": app.config["LOTSEN_EMBEDDING_MODEL"],
     })
     return env
 
