@@ -685,15 +685,43 @@ class SearchIndex:
             try:
                 self.catch_up()
                 with self._lock:
-                    return run_query(self._current_searcher(), text, synonyms, limit, function, lang, complete_last,
-                                     prefer_lang)
+                    result = run_query(self._current_searcher(), text, synonyms, limit, function, lang, complete_last,
+                                       prefer_lang)
+                return in_reader_language(db.session, result, prefer_lang if not lang else None)
             except SQLAlchemyError:
                 raise
             except Exception as exc:  # missing, truncated or overwritten files: Whoosh and the OS raise anything
                 self._fail(exc)
         else:
             self._start_rebuild()  # in case the last attempt failed
-        return database_search(db.session, text, limit, function, lang, prefer_lang)
+        return in_reader_language(db.session, database_search(db.session, text, limit, function, lang, prefer_lang),
+                                  prefer_lang if not lang else None)
+
+
+def in_reader_language(session: Session, result: SearchResult, prefer_lang: str | None) -> SearchResult:
+    """``result`` for a reader of ``prefer_lang``: a hit in another language whose translation into the reader's
+    language is published gives way to that translation, at the place and full score the pair earned; hits
+    without a translation keep their place, lowered by ``OTHER_LANGUAGE_FACTOR``."""
+    if not prefer_lang or not result.hits:
+        return result
+    ids = [hit.article_id for hit in result.hits]
+    info = {row.id: row for row in session.execute(
+        select(Article.id, Article.lang, Article.translation_key).where(Article.id.in_(ids)))}
+    keys = {row.translation_key for row in info.values() if row.lang != prefer_lang and row.translation_key}
+    twins = {row.translation_key: row for row in session.execute(
+        select(Article.id, Article.slug, Article.translation_key).where(
+            Article.translation_key.in_(keys), Article.lang == prefer_lang, Article.status == "published"))
+    } if keys else {}
+    best: dict[int, SearchHit] = {}
+    for hit in result.hits:
+        row = info.get(hit.article_id)
+        twin = twins.get(row.translation_key) if row is not None and row.lang != prefer_lang else None
+        if twin is not None:
+            hit = SearchHit(twin.slug, round(hit.score / OTHER_LANGUAGE_FACTOR, 4), twin.id)
+        if hit.article_id not in best or hit.score > best[hit.article_id].score:
+            best[hit.article_id] = hit
+    hits = sorted(best.values(), key=lambda h: -h.score)
+    return SearchResult(hits, result.total - (len(result.hits) - len(hits)), result.corrected_query, result.stems)
 
 
 def run_query(searcher, text: str, synonyms: SynonymTable, limit: int = 10, function: str | None = None,
