@@ -34,6 +34,7 @@ HUNSPELL_DICTIONARIES = (Path("/usr/share/hunspell/sv_SE.dic"), Path("/usr/share
 # A lone letter joined by a hyphen to a word is one word (e-post, e-tjänst, A-kassa): read apart, the letter is
 # noise and the rest means something else (postadress). Longer prefixes (IT-stöd, 5G-nät) stay words of their own.
 WORD_RE = re.compile(r"(?<![^\W_])[^\W\d_]-[^\W_]{2,}|[^\W_]+")
+PREFIX_HYPHEN_RE = re.compile(r"(?<=(?<![^\W_])[^\W\d_])-(?=[^\W_]{2})")
 KEEP_LETTERS = {"å", "ä", "ö"}
 LETTER_MAP = {"æ": "ä", "ø": "ö"}
 
@@ -100,6 +101,12 @@ class Word:
     end: int
 
 
+def join_prefixes(folded: str) -> str:
+    """``folded`` with each lone letter joined to the word it prefixes (``e-post`` -> ``epost``), as ``words`` reads
+    it, for matching words in plain text."""
+    return PREFIX_HYPHEN_RE.sub("", folded)
+
+
 @dataclass(frozen=True)
 class Token:
     """An analysed word: Swedish and English stems, and the stems of its compound parts (Swedish)."""
@@ -120,7 +127,7 @@ class TextAnalyzer:
     """Stems, lemmas and compound parts for Swedish and English (see the module docstring)."""
 
     def __init__(self, lexicon: Iterable[str], stopwords: Iterable[str] = (), compound_only: Iterable[str] = ()):
-        self.lexicon = frozenset(fold(w) for w in lexicon if len(w) >= 2)
+        self.lexicon = frozenset(fold(w).replace("-", "") for w in lexicon if len(w) >= 2)  # e-tjänst as words()
         # forms that only begin compounds (Hunspell's ONLYINCOMPOUND: skrivar-, hemsid-): parts, never lemmas
         self.compound_only = frozenset(fold(w) for w in compound_only if len(w) >= MIN_PART) - self.lexicon
         self.stopwords = frozenset(fold(w) for w in stopwords)
@@ -130,6 +137,7 @@ class TextAnalyzer:
         self.stem_sv = lru_cache(maxsize=200_000)(self._stem_sv)
         self.stem_en = lru_cache(maxsize=200_000)(self._stem_en)
         self.compound_parts = lru_cache(maxsize=200_000)(self._compound_parts)
+        self._split = lru_cache(maxsize=200_000)(self._best_split)
 
     def _lemma(self, word: str) -> str:
         """The lexicon form of ``word``; a compound not in the lexicon gets the lemma of its last part
@@ -208,7 +216,7 @@ class TextAnalyzer:
             return ()
         return tuple(self.stem_sv(lemma) for lemma in split[0])
 
-    def _split(self, word: str) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
+    def _best_split(self, word: str) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
         """The best split of ``word`` into lexicon lemmas and the surface length of each part, or None."""
         if len(word) < MIN_COMPOUND or not word.isalpha():
             return None

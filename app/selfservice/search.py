@@ -48,7 +48,7 @@ from whoosh.matching import UnionMatcher
 from whoosh.scoring import BM25F
 
 from app.core.db import db
-from app.core.text import TextAnalyzer, Token, fold, get_analyzer, words
+from app.core.text import TextAnalyzer, Token, fold, get_analyzer, join_prefixes, words
 from app.selfservice.markdown import markdown_to_text
 from app.selfservice.models import Article, ArticleRevision, ArticleTag
 
@@ -803,9 +803,10 @@ def _load_documents(session: Session) -> tuple[int, list[SearchDocument]]:
 
 # --- answering from the database while the index is unusable -------------------------------------------------
 def _folded(text: str) -> str:
-    """``fold(text)``, computed per distinct character (fold maps one character to one)."""
+    """``fold(text)``, computed per distinct character (fold maps one character to one), lone-letter prefixes
+    joined to their word as the analyzer reads them (``e-post`` -> ``epost``)."""
     text = unicodedata.normalize("NFC", text)
-    return text.translate({ord(c): fold(c) for c in set(text)})
+    return join_prefixes(text.translate({ord(c): fold(c) for c in set(text)}))
 
 
 def database_search(session: Session, text: str, limit: int = 10, function: str | None = None,

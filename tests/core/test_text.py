@@ -1,6 +1,6 @@
 import pytest
 
-from app.core.text import TextAnalyzer, fold, get_analyzer, words
+from app.core.text import TextAnalyzer, fold, get_analyzer, join_prefixes, words
 
 
 def test_fold_keeps_swedish_letters_and_folds_other_accents():
@@ -110,3 +110,8 @@ def test_a_lone_letter_prefix_stays_with_its_word():
 @pytest.mark.parametrize(("phrase", "particle"), [("logga in", "in"), ("skriva ut", "ut"), ("låsa upp", "upp")])
 def test_verb_particles_are_terms(phrase, particle):
     assert particle in get_analyzer().terms(phrase)
+
+
+def test_plain_text_joins_lone_letter_prefixes_as_words_does():
+    assert join_prefixes("byt e-postadress, it-stöd") == "byt epostadress, it-stöd"
+    assert "etjänst" in get_analyzer().terms("e-tjänsten")
