@@ -127,7 +127,7 @@ class TextAnalyzer:
     """Stems, lemmas and compound parts for Swedish and English (see the module docstring)."""
 
     def __init__(self, lexicon: Iterable[str], stopwords: Iterable[str] = (), compound_only: Iterable[str] = ()):
-        self.lexicon = frozenset(fold(w).replace("-", "") for w in lexicon if len(w) >= 2)  # e-tjänst as words()
+        self.lexicon = frozenset(fold(w) for w in lexicon if len(w) >= 2)
         # forms that only begin compounds (Hunspell's ONLYINCOMPOUND: skrivar-, hemsid-): parts, never lemmas
         self.compound_only = frozenset(fold(w) for w in compound_only if len(w) >= MIN_PART) - self.lexicon
         self.stopwords = frozenset(fold(w) for w in stopwords)
