@@ -270,7 +270,17 @@ class TextAnalyzer:
         return tuple(token.sv for token in self.tokens(phrase))
 
 
-def _hunspell_words(path: Path) -> Iterator[tuple[str, bool]]:
+def _hunspell_words(path: Path) -> Iterator[str]:
+    """The plain words of a Hunspell dictionary as it lists them (the search benchmark draws its vocabulary here)."""
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        next(fh, None)  # the first line is the entry count
+        for line in fh:
+            word = line.split("/", 1)[0].strip()
+            if word and word.isalpha():
+                yield word
+
+
+def _hunspell_entries(path: Path) -> Iterator[tuple[str, bool]]:
     """The words of a Hunspell dictionary (hyphens dropped: ``e-post`` -> ``epost``), each with whether the
     affix file marks it as a form that only occurs inside compounds."""
     only_in_compound = ""
@@ -301,7 +311,7 @@ def get_analyzer() -> TextAnalyzer:
     compound_only: set[str] = set()
     for path in HUNSPELL_DICTIONARIES:
         if path.exists():
-            for word, only_in_compound in _hunspell_words(path):
+            for word, only_in_compound in _hunspell_entries(path):
                 (compound_only if only_in_compound else lexicon).add(word)
             break
     else:
