@@ -132,7 +132,8 @@ def article_list():
     sort = arg("sort", default="popular", choices=("popular", "newest"))
     lang, function, limit = arg("lang", choices=LANGS), _function(), _limit()
     tag = arg("tag", max_length=100)
-    pool = (articles.recent_articles if sort == "newest" else articles.popular_articles)(200, lang)
+    # lang is the reader's language: first, and another language's article only where it has no translation
+    pool = (articles.recent_articles if sort == "newest" else articles.popular_articles)(200, prefer_lang=lang)
     chosen = [a for a in pool if (not function or a.function.slug == function) and (not tag or tag in a.tags)]
     return _cacheable({"sort": sort, "articles": [_article_json(a) for a in chosen[:limit]]})
 

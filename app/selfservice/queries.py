@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from app.auth.models import SupportFunction
 from app.core.db import db, utcnow
@@ -16,18 +17,42 @@ def _published() -> Select:
     return select(Article).where(Article.status == "published")
 
 
-def popular_articles(limit: int = 6, lang: str | None = None) -> list[Article]:
-    query = _published().order_by(Article.view_count.desc(), Article.title).limit(limit)
-    if lang:
-        query = query.where(Article.lang == lang)
-    return list(db.session.scalars(query))
+def _untranslated(lang: str):
+    """Articles with no published translation into ``lang``."""
+    twin = aliased(Article)
+    return ~exists().where(twin.translation_key == Article.translation_key, twin.id != Article.id,
+                           twin.lang == lang, twin.status == "published")
 
 
-def recent_articles(limit: int = 6, lang: str | None = None) -> list[Article]:
-    query = _published().order_by(Article.updated_at.desc(), Article.id.desc()).limit(limit)
+def _in_reader_language(query: Select, limit: int, prefer_lang: str) -> list[Article]:
+    """The first ``limit`` rows of ``query`` in the reader's language, then, if there are fewer, those in another
+    language that have no published translation into the reader's language (a twin never stands in for an
+    article the reader can read in their own language)."""
+    own = list(db.session.scalars(query.where(Article.lang == prefer_lang).limit(limit)))
+    if len(own) < limit:
+        own += db.session.scalars(query.where(Article.lang != prefer_lang, _untranslated(prefer_lang))
+                                  .limit(limit - len(own)))
+    return own
+
+
+def popular_articles(limit: int = 6, lang: str | None = None, prefer_lang: str | None = None) -> list[Article]:
+    """Most read first; ``lang`` keeps one language, ``prefer_lang`` ranks the reader's language first."""
+    query = _published().order_by(Article.view_count.desc(), Article.title)
     if lang:
         query = query.where(Article.lang == lang)
-    return list(db.session.scalars(query))
+    elif prefer_lang:
+        return _in_reader_language(query, limit, prefer_lang)
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def recent_articles(limit: int = 6, lang: str | None = None, prefer_lang: str | None = None) -> list[Article]:
+    """Newest first; ``lang`` and ``prefer_lang`` as for ``popular_articles``."""
+    query = _published().order_by(Article.updated_at.desc(), Article.id.desc())
+    if lang:
+        query = query.where(Article.lang == lang)
+    elif prefer_lang:
+        return _in_reader_language(query, limit, prefer_lang)
+    return list(db.session.scalars(query.limit(limit)))
 
 
 def articles_by_ids(ids: list[int]) -> dict[int, Article]:
@@ -44,10 +69,13 @@ def get_topic(slug: str) -> Topic | None:
     return db.session.scalar(select(Topic).where(Topic.slug == slug))
 
 
-def function_articles(function_id: int) -> list[Article]:
-    """Published articles of one support function, most read first."""
-    query = _published().where(Article.function_id == function_id)
-    return list(db.session.scalars(query.order_by(Article.view_count.desc(), Article.title)))
+def function_articles(function_id: int, prefer_lang: str | None = None) -> list[Article]:
+    """Published articles of one support function, most read first (the reader's language first, see
+    ``popular_articles``)."""
+    query = _published().where(Article.function_id == function_id).order_by(Article.view_count.desc(), Article.title)
+    if prefer_lang:
+        return _in_reader_language(query, 10_000, prefer_lang)
+    return list(db.session.scalars(query))
 
 
 def related_articles(article: Article, limit: int = 5) -> list[Article]:

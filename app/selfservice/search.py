@@ -49,7 +49,7 @@ from whoosh.scoring import BM25F
 
 from app.core import embeddings
 from app.core.db import db
-from app.core.text import TextAnalyzer, Token, fold, get_analyzer, words
+from app.core.text import TextAnalyzer, Token, fold, get_analyzer, join_prefixes, words
 from app.selfservice.markdown import markdown_to_text
 from app.selfservice.models import Article, ArticleRevision, ArticleTag
 from app.selfservice.semantic import SemanticIndex
@@ -719,15 +719,43 @@ class SearchIndex:
             try:
                 self.catch_up()
                 with self._lock:
-                    return run_query(self._current_searcher(), text, synonyms, limit, function, lang, complete_last,
-                                     prefer_lang)
+                    result = run_query(self._current_searcher(), text, synonyms, limit, function, lang, complete_last,
+                                       prefer_lang)
+                return in_reader_language(db.session, result, prefer_lang if not lang else None)
             except SQLAlchemyError:
                 raise
             except Exception as exc:  # missing, truncated or overwritten files: Whoosh and the OS raise anything
                 self._fail(exc)
         else:
             self._start_rebuild()  # in case the last attempt failed
-        return database_search(db.session, text, limit, function, lang, prefer_lang)
+        return in_reader_language(db.session, database_search(db.session, text, limit, function, lang, prefer_lang),
+                                  prefer_lang if not lang else None)
+
+
+def in_reader_language(session: Session, result: SearchResult, prefer_lang: str | None) -> SearchResult:
+    """``result`` for a reader of ``prefer_lang``: a hit in another language whose translation into the reader's
+    language is published gives way to that translation, at the place and full score the pair earned; hits
+    without a translation keep their place, lowered by ``OTHER_LANGUAGE_FACTOR``."""
+    if not prefer_lang or not result.hits:
+        return result
+    ids = [hit.article_id for hit in result.hits]
+    info = {row.id: row for row in session.execute(
+        select(Article.id, Article.lang, Article.translation_key).where(Article.id.in_(ids)))}
+    keys = {row.translation_key for row in info.values() if row.lang != prefer_lang and row.translation_key}
+    twins = {row.translation_key: row for row in session.execute(
+        select(Article.id, Article.slug, Article.translation_key).where(
+            Article.translation_key.in_(keys), Article.lang == prefer_lang, Article.status == "published"))
+    } if keys else {}
+    best: dict[int, SearchHit] = {}
+    for hit in result.hits:
+        row = info.get(hit.article_id)
+        twin = twins.get(row.translation_key) if row is not None and row.lang != prefer_lang else None
+        if twin is not None:
+            hit = SearchHit(twin.slug, round(hit.score / OTHER_LANGUAGE_FACTOR, 4), twin.id)
+        if hit.article_id not in best or hit.score > best[hit.article_id].score:
+            best[hit.article_id] = hit
+    hits = sorted(best.values(), key=lambda h: -h.score)
+    return SearchResult(hits, result.total - (len(result.hits) - len(hits)), result.corrected_query, result.stems)
 
 
 def fuse(lexical: SearchResult, semantic: list[tuple[int, str, str, float]], limit: int,
@@ -834,9 +862,10 @@ def _load_documents(session: Session) -> tuple[int, list[SearchDocument]]:
 
 # --- answering from the database while the index is unusable -------------------------------------------------
 def _folded(text: str) -> str:
-    """``fold(text)``, computed per distinct character (fold maps one character to one)."""
+    """``fold(text)``, computed per distinct character (fold maps one character to one), lone-letter prefixes
+    joined to their word as the analyzer reads them (``e-post`` -> ``epost``)."""
     text = unicodedata.normalize("NFC", text)
-    return text.translate({ord(c): fold(c) for c in set(text)})
+    return join_prefixes(text.translate({ord(c): fold(c) for c in set(text)}))
 
 
 def database_search(session: Session, text: str, limit: int = 10, function: str | None = None,

@@ -59,8 +59,8 @@ def index():
         "selfservice/index.html",
         form=_search_form(),
         topics=queries.list_topics(),
-        popular=queries.popular_articles(6),
-        recent=queries.recent_articles(6),
+        popular=queries.popular_articles(6, prefer_lang=lang),
+        recent=queries.recent_articles(6, prefer_lang=lang),
         lang=lang,
         specialist_functions=current_user.functions_for(Role.SPECIALIST),
         editor_functions=current_user.functions_for(Role.EDITOR),
@@ -86,11 +86,12 @@ def live_search():
 def topic(slug: str):
     found = queries.get_topic(slug) or abort(404)
     if found.tag_list:  # the topic's words, searched within its function, so synonyms and inflections count
-        result = get_index().search(" ".join(found.tag_list), limit=50, function=found.function.slug)
+        result = get_index().search(" ".join(found.tag_list), limit=50, function=found.function.slug,
+                                    prefer_lang=current_language())
         by_id = queries.articles_by_ids([hit.article_id for hit in result.hits])
         articles = [by_id[hit.article_id] for hit in result.hits if hit.article_id in by_id]
     else:
-        articles = queries.function_articles(found.function_id)
+        articles = queries.function_articles(found.function_id, prefer_lang=current_language())
     return render_template("selfservice/topic.html", topic=found, articles=articles)
 
 

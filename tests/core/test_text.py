@@ -1,6 +1,6 @@
 import pytest
 
-from app.core.text import TextAnalyzer, fold, get_analyzer, words
+from app.core.text import TextAnalyzer, fold, get_analyzer, join_prefixes, words
 
 
 def test_fold_keeps_swedish_letters_and_folds_other_accents():
@@ -58,3 +58,60 @@ def test_terms_include_parts_for_swedish_only():
     sv = analyzer.terms("semesterväxling", "sv")
     assert analyzer.stem_sv("semester") in sv and analyzer.stem_sv("semesterväxling") in sv
     assert analyzer.terms("payslips", "en") == ["payslip"]
+
+
+@pytest.mark.parametrize(("word", "lemma"), [
+    ("cyklar", "cykel"), ("cykeln", "cykel"), ("nycklar", "nyckel"), ("regler", "regel"), ("fönstret", "fönster"),
+    ("öknar", "öken"), ("förmånscyklar", "förmånscykel"),
+])
+def test_el_er_en_words_get_their_e_back(word, lemma):
+    assert get_analyzer().lemma(word) == lemma
+
+
+def test_a_compound_shares_its_stem_with_its_plural():
+    analyzer = get_analyzer()
+    assert analyzer.stem_sv("förmånscyklar") == analyzer.stem_sv("förmånscykel")
+    assert analyzer.compound_parts("förmånscyklar") == analyzer.compound_parts("förmånscykel") == (
+        analyzer.stem_sv("förmån"), analyzer.stem_sv("cykel"))
+
+
+@pytest.mark.parametrize(("word", "lemma"), [("skrivarna", "skrivare"), ("datorerna", "dator")])
+def test_inflected_simple_words_are_lemmatised_not_split(word, lemma):
+    analyzer = get_analyzer()
+    assert analyzer.lemma(word) == lemma
+    assert analyzer.compound_parts(word) == ()
+    assert analyzer.terms(word) == [analyzer.stem_sv(lemma)]
+
+
+@pytest.mark.parametrize(("compound", "parts"), [
+    ("skrivarinställningarna", ("skrivare", "inställning")), ("lönespecifikationerna", ("lön", "specifikation")),
+])
+def test_compounds_split_from_their_lemma(compound, parts):
+    analyzer = get_analyzer()
+    assert analyzer.compound_parts(compound) == tuple(analyzer.stem_sv(p) for p in parts)
+
+
+def test_numerals_begin_compounds():
+    analyzer = get_analyzer()
+    assert analyzer.compound_parts("tvåfaktorsautentisering") == tuple(
+        analyzer.stem_sv(p) for p in ("två", "faktor", "autentisering"))
+
+
+def test_a_lone_letter_prefix_stays_with_its_word():
+    assert [w.text for w in words("Byt e-postadressen i e-tjänsten")] == ["byt", "epostadress" + "en", "i",
+                                                                         "etjänsten"]
+    analyzer = get_analyzer()
+    terms = analyzer.terms("e-postadressen")
+    assert "e" not in terms and analyzer.stem_sv("epost") in terms
+    assert analyzer.terms("e-post") == analyzer.terms("epost") == analyzer.terms("E-posten")
+    assert [w.text for w in words("IT-stöd och 5G-nät")] == ["it", "stöd", "och", "5g", "nät"]
+
+
+@pytest.mark.parametrize(("phrase", "particle"), [("logga in", "in"), ("skriva ut", "ut"), ("låsa upp", "upp")])
+def test_verb_particles_are_terms(phrase, particle):
+    assert particle in get_analyzer().terms(phrase)
+
+
+def test_plain_text_joins_lone_letter_prefixes_as_words_does():
+    assert join_prefixes("byt e-postadress, it-stöd") == "byt epostadress, it-stöd"
+    assert "etjänst" in get_analyzer().terms("e-tjänsten")
