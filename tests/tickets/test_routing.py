@@ -100,6 +100,7 @@ def test_routing_admin_page_tests_text_and_edits_rules(client, auth, people, cor
     page = client.post("/admin/routing", data={"action": "test", "test-subject": "Lön",
                                                "test-body": "lönen är fel"}).get_data(as_text=True)
     assert "Går till" in page and "Ord som vägde tyngst" in page
+    assert "Lotsen är" in page and "low confidence" not in page and "first line" not in page  # readable, not codes
     client.post("/admin/routing", data={"action": "rule", "rule-phrase": "parkeringsböter",
                                         "rule-function": "facilities", "rule-priority": "3"})
     page = client.get("/admin/routing").get_data(as_text=True)
