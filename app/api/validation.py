@@ -15,11 +15,11 @@ from typing import Any
 
 from flask import request
 
+from app.core.text import is_one_line
 from app.forms.validation import EMPLOYMENT_FORMS, END_REASONS, PAY_TYPES
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_DEPTH = 8  # the deepest accepted body (a form order) is two levels
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc: no place in one-line text
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DIGITS = re.compile(r"[0-9]{1,9}")
 
@@ -115,7 +115,7 @@ def _problem(field: Field, value: Any) -> str | None:
         return "must be a string"
     if "\x00" in value:
         return "must not contain NUL characters"
-    if field.kind == "line" and CONTROL.search(value):
+    if field.kind == "line" and not is_one_line(value):
         return "must be one line without control characters"
     if field.max_length and len(value) > field.max_length:
         return f"at most {field.max_length} characters"
@@ -226,7 +226,7 @@ def arg(name: str, *, default: str | None = None, choices: tuple[str, ...] = (),
     value = values[0]
     if choices and value not in choices:
         raise _bad_parameter(name, "one of " + ", ".join(choices))
-    if CONTROL.search(value):
+    if not is_one_line(value):
         raise _bad_parameter(name, "must be one line without control characters")
     if max_length and len(value) > max_length:
         raise _bad_parameter(name, f"at most {max_length} characters")

@@ -18,10 +18,11 @@ from werkzeug.exceptions import HTTPException
 from wtforms.validators import ValidationError
 
 from app.api.blueprint import bp
-from app.api.validation import CASE, CONTROL, ApiError, arg, checked, checked_order, int_arg, json_object
+from app.api.validation import CASE, ApiError, arg, checked, checked_order, int_arg, json_object
 from app.auth.services import token_for
 from app.core.db import db
 from app.core.extensions import limiter
+from app.core.text import is_one_line
 from app.forms import services as forms
 from app.forms.registry import get_form
 from app.selfservice import queries as articles
@@ -237,7 +238,7 @@ def submit_form(slug: str):
 def _idempotency_key() -> str | None:
     """A caller's ``Idempotency-Key``: the same key again gives the same order, never a second one."""
     key = request.headers.get("Idempotency-Key", "")
-    if len(key) > MAX_IDEMPOTENCY_KEY or CONTROL.search(key):
+    if len(key) > MAX_IDEMPOTENCY_KEY or not is_one_line(key):
         raise ApiError(400, "invalid_parameter", f"Idempotency-Key: at most {MAX_IDEMPOTENCY_KEY} characters, "
                                                  "without control characters.")
     return key or None

@@ -54,7 +54,3 @@ class TokenForm(FlaskForm):
     days = SelectField(_l("Valid for"), choices=[
         SelectChoice("30", _l("30 days")), SelectChoice("90", _l("90 days")), SelectChoice("365", _l("1 year"))],
         default="90")
-
-
-class ConfirmForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""

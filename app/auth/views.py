@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -12,13 +11,15 @@ from limits import parse_many
 from app.auth import services
 from app.auth.blueprint import bp
 from app.auth.exceptions import DirectoryUnavailable, InvalidCredentials
-from app.auth.forms import ConfirmForm, LoginForm, TokenForm, UserForm
+from app.auth.forms import LoginForm, TokenForm, UserForm
 from app.auth.ldap import LdapDirectory
 from app.auth.models import AccessToken, User
 from app.core.db import db
 from app.core.extensions import limiter, login_manager
+from app.core.forms import ConfirmForm
 from app.core.i18n import LANGUAGE_COOKIE, LANGUAGES
 from app.core.permissions import Role, role_required
+from app.core.security import local_path
 
 FAILED_LOGIN_STATUS = 401
 
@@ -26,14 +27,6 @@ FAILED_LOGIN_STATUS = 401
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
     return services.user_for_session(token)
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths: never send a user to another host after log-in."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
 
 
 def _pair_limit() -> str:
@@ -57,23 +50,27 @@ def _failed_login(response) -> bool:
     return response.status_code == FAILED_LOGIN_STATUS
 
 
-ACCOUNT_WINDOW = "100 per 15 minutes"
+ACCOUNT_WINDOW = parse_many("100 per 15 minutes")[0]  # one account's failures, from any address
 
 
-def _account_delay(record_failure: bool = False) -> float:
+def _account_key() -> tuple[str, str]:
+    return "login-account", _typed_username()
+
+
+def _account_delay() -> float:
     """Seconds to wait before checking this account's password: nothing at first, then doubling with every
     failure from any address beyond ``LOTSEN_LOGIN_SLOWDOWN_AFTER`` in 15 minutes, up to
     ``LOTSEN_LOGIN_MAX_DELAY``. Guessing slows to a crawl, while the right password still gets in."""
     if not limiter.enabled:
         return 0.0
-    window = parse_many(ACCOUNT_WINDOW)[0]
-    key = ("login-account", _typed_username())
-    if record_failure:
-        limiter.limiter.hit(window, *key)
-        return 0.0
-    failures = window.amount - limiter.limiter.get_window_stats(window, *key).remaining
+    failures = ACCOUNT_WINDOW.amount - limiter.limiter.get_window_stats(ACCOUNT_WINDOW, *_account_key()).remaining
     beyond = failures - current_app.config["LOTSEN_LOGIN_SLOWDOWN_AFTER"]
     return 0.0 if beyond < 0 else min(current_app.config["LOTSEN_LOGIN_MAX_DELAY"], 0.25 * 2 ** beyond)
+
+
+def _record_account_failure() -> None:
+    if limiter.enabled:
+        limiter.limiter.hit(ACCOUNT_WINDOW, *_account_key())
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -83,7 +80,7 @@ def _account_delay(record_failure: bool = False) -> float:
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(_safe_next(form.next.data) or url_for("selfservice.index"))
+        return redirect(local_path(form.next.data) or url_for("selfservice.index"))
     error, status = None, 200
     if form.validate_on_submit():
         time.sleep(_account_delay())
@@ -93,7 +90,7 @@ def login():
                 LdapDirectory.from_config(current_app.config), current_app.config["LOTSEN_LDAP_GROUP_ROLES"],
             )
         except InvalidCredentials:
-            _account_delay(record_failure=True)
+            _record_account_failure()
             error, status = _("Wrong user name or password."), FAILED_LOGIN_STATUS
         except DirectoryUnavailable:
             error, status = _("The staff directory cannot be reached right now, so your password cannot be "
@@ -106,7 +103,7 @@ def login():
             session.clear()  # a new session, with a new CSRF secret, for every log-in
             services.open_session(user, lifetime, remember, request.user_agent.string, request.remote_addr or "")
             login_user(user, remember=remember, duration=lifetime)
-            return redirect(_safe_next(form.next.data) or url_for("selfservice.index"))
+            return redirect(local_path(form.next.data) or url_for("selfservice.index"))
     return render_template("auth/login.html", form=form, error=error), status
 
 
@@ -126,7 +123,7 @@ def set_language(code: str):
         abort(404)
     if current_user.is_authenticated:
         services.set_user_locale(current_user, code)
-    response = redirect(_safe_next(request.args.get("next")) or url_for("selfservice.index"))
+    response = redirect(local_path(request.args.get("next")) or url_for("selfservice.index"))
     response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                         secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response

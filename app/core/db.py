@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -23,6 +26,7 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -44,6 +48,21 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def add_unless_made(row: T, made_already: Callable[[], T | None]) -> T:
+    """Insert ``row`` in a savepoint. When a unique constraint says another request made it first (the same form
+    sent twice at the same moment), return what ``made_already`` finds instead; any other conflict raises."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        existing = made_already()
+        if existing is None:
+            raise
+        return existing
+    return row
 
 
 def delete_all_rows(keep: tuple[str, ...] = ()) -> None:

@@ -4,9 +4,20 @@ explicitly made cacheable (pages behind log-in hold personal data)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, request
 
 HSTS = "max-age=31536000; includeSubDomains"
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None: never a way to another host (no scheme or host, no
+    ``//``, no backslash, which browsers read as ``/``)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; "

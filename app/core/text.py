@@ -66,6 +66,20 @@ SHORT_PARTS = frozenset({"lön", "tid", "bil", "kod", "dag", "år", "hem", "mil"
                          "sms", "pdf", "nät", "jul", "ved", "sol", "bad", "buss", "tåg", "vår", "ljus", "post"})
 
 
+# Unicode category Cc: line breaks, tabs, NUL and the like have no place in one-line text (subjects, titles)
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def is_one_line(text: str) -> bool:
+    """Whether ``text`` holds no control characters (a line break in a subject would end up in mail headers)."""
+    return CONTROL_CHARACTERS.search(text) is None
+
+
+def as_one_line(text: str) -> str:
+    """``text`` with control characters replaced and runs of white space made one space."""
+    return " ".join(CONTROL_CHARACTERS.sub(" ", text).split())
+
+
 def _read_word_file(name: str) -> list[str]:
     path = DATA_DIR / name
     lines = path.read_text(encoding="utf-8").splitlines()

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.core.db import db
+from app.core.security import local_path
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +108,7 @@ def _same_site(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.netloc and parts.netloc != request.host:
         return None
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    # browsers read "/\\host" as "//host": a path with a backslash could lead to another site
-    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else None
+    return local_path(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
 def end_transaction(response: Response) -> Response:

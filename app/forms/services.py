@@ -4,7 +4,6 @@ the manager, approving with a stored, never-changed PDF. Services flush, the cal
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -14,14 +13,14 @@ from typing import Any
 from flask import render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
 from app.auth.services import get_function
 from app.core import audit
-from app.core.db import db, utcnow
+from app.core.db import add_unless_made, db, utcnow
 from app.core.pdf import render_pdf
 from app.core.permissions import Role
+from app.core.text import as_one_line
 from app.core.transactions import DomainError, write_file
 from app.forms.models import FormDocument, FormHistory, FormSubmission
 from app.forms.registry import FORMS, FormDefinition, get_form
@@ -31,8 +30,7 @@ from app.tickets.models import Ticket
 from app.tickets.routing import RoutingDecision
 from app.tickets.sla import WorkingCalendar
 
-READERS = ("hr", "payroll")
-CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # besides the ordering manager, these functions may read orders
+READERS = ("hr", "payroll")  # besides the ordering manager, these functions may read orders
 
 
 class FormInvalid(DomainError):  # noqa: N818
@@ -121,16 +119,7 @@ def _new_submission(definition: FormDefinition, owner: User, token: str | None) 
     if existing is not None:
         return existing
     submission = FormSubmission(form_slug=definition.slug, owner=owner, status="draft", submit_token=token)
-    try:
-        with db.session.begin_nested():
-            db.session.add(submission)
-            db.session.flush()
-    except IntegrityError:
-        existing = find_by_token(owner, token)
-        if existing is None:
-            raise
-        return existing
-    return submission
+    return add_unless_made(submission, lambda: find_by_token(owner, token))
 
 
 def save_draft(definition: FormDefinition, owner: User, data: dict[str, Any],
@@ -146,7 +135,7 @@ def save_draft(definition: FormDefinition, owner: User, data: dict[str, Any],
         raise FormForbidden(_l("This order can no longer be changed."))
     submission.data = data
     # the title is the order's case subject: one line, whatever control characters the fields held
-    submission.title = " ".join(CONTROL_CHARS.sub(" ", definition.title_for(data)).split())
+    submission.title = as_one_line(definition.title_for(data))
     submission.updated_at = utcnow()
     _history(submission, "saved", owner)
     db.session.flush()

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from app.auth.services import get_function
 from app.core.db import db
+from app.core.forms import ConfirmForm
 from app.core.transactions import return_to
 from app.core.uploads import UploadRejected, upload_limits, uploads_from
 from app.forms import services
@@ -16,7 +17,6 @@ from app.forms.blueprint import bp
 from app.forms.forms import FORM_CLASSES, data_to_form, field_name, form_to_data
 from app.forms.models import FormSubmission
 from app.forms.registry import FORMS, get_form
-from app.selfservice.forms import ConfirmForm
 from app.tickets.services import mail_context
 from app.tickets.sla import office_calendar
 

@@ -11,12 +11,13 @@ from markupsafe import escape
 
 from app.auth.services import list_functions
 from app.core.db import db
+from app.core.forms import ConfirmForm
 from app.core.permissions import Role, role_required
 from app.core.transactions import return_to
 from app.core.uploads import UploadRejected
 from app.selfservice import queries, services
 from app.selfservice.blueprint import bp
-from app.selfservice.forms import ArticleForm, AttachmentForm, ConfirmForm, SynonymsForm
+from app.selfservice.forms import ArticleForm, AttachmentForm, SynonymsForm
 from app.selfservice.markdown import render_markdown
 from app.selfservice.models import Article, ArticleAttachment
 from app.selfservice.synonyms import SynonymError, replace_synonyms, synonyms_as_text

@@ -53,7 +53,3 @@ class AttachmentForm(FlaskForm):
 class SynonymsForm(FlaskForm):
     synonyms = TextAreaField(_l("Synonyms, one group a line"), validators=[Optional(), Length(max=100_000)],
                              render_kw={"rows": 20})
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a button that posts with CSRF protection."""

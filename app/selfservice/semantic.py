@@ -28,9 +28,10 @@ from pathlib import Path
 import numpy as np
 from flask import Flask, current_app
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.auth.models import SupportFunction
 from app.core import embeddings
 from app.core.db import db, utcnow
 from app.selfservice.markdown import markdown_to_text
@@ -290,8 +291,6 @@ class SemanticIndex:
             .join(ArticleEmbedding, ArticleEmbedding.article_id == Article.id)
             .where(Article.status == "published", ArticleEmbedding.model == (model or ""))
             .order_by(Article.id)).all()
-        from app.auth.models import SupportFunction
-
         function_slugs = dict(db.session.execute(select(SupportFunction.id, SupportFunction.slug)).all())
         if not rows:
             matrix = _Matrix.empty(key)
@@ -327,10 +326,7 @@ class SemanticIndex:
         """The ``limit`` published articles closest in meaning to ``text`` (empty without a model)."""
         if embeddings.model_name() is None or not text.strip():
             return []
-        try:
-            self.catch_up()
-        except SQLAlchemyError:
-            raise
+        self.catch_up()
         matrix = self._matrix
         if matrix is None or not len(matrix.article_ids):
             return []

@@ -8,8 +8,8 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from app.core import audit, mail
+from app.core.forms import ConfirmForm
 from app.core.permissions import Role, role_required
-from app.selfservice.forms import ConfirmForm
 from app.tickets.blueprint import bp
 
 admin_required = role_required(Role.ADMIN)

@@ -1,5 +1,3 @@
-import unicodedata
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
@@ -15,13 +13,15 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from app.core.text import is_one_line
+
 RATING_CHOICES = [SelectChoice(str(n), str(n)) for n in range(1, 6)]
 
 
 def one_line(form, field) -> None:
     """A subject or title is one line: no line breaks or other control characters (they end up in mail
     headers)."""
-    if field.data and any(unicodedata.category(char) == "Cc" for char in field.data):
+    if field.data and not is_one_line(field.data):
         raise ValidationError(_l("Write it on one line, without line breaks or special characters."))
 
 

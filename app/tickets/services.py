@@ -6,7 +6,6 @@ written in one transaction, so a crash half-way leaves nothing behind.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,9 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.models import SupportFunction, User
 from app.auth.services import get_function, get_user
 from app.core import audit
-from app.core.db import db, utcnow
+from app.core.db import add_unless_made, db, utcnow
 from app.core.mail import enqueue
 from app.core.permissions import Role
+from app.core.text import is_one_line
 from app.core.transactions import DomainError
 from app.core.uploads import StoredFile, Upload, store_upload
 from app.selfservice.services import link_searches_to_question
@@ -265,15 +265,9 @@ def create_ticket(
         submit_token=submit_token, created_at=now, last_activity_at=now, paused_minutes=0,
     )
     _set_due_dates(ticket, calendar)
-    try:
-        with db.session.begin_nested():
-            db.session.add(ticket)
-            db.session.flush()
-    except IntegrityError:
-        existing = find_by_token(submit_token, requester)  # another request with this token got there first
-        if existing is None:
-            raise
-        return existing
+    made = add_unless_made(ticket, lambda: find_by_token(submit_token, requester))
+    if made is not ticket:  # another request with this token got there first
+        return made
     event = TicketEvent(kind="created", is_public=True, author=created_by or requester, body=description,
                         function_id=ticket.function_id, data={"channel": channel, "routing": decision.reason})
     ticket.events.append(event)
@@ -287,7 +281,7 @@ def create_ticket(
 
 def check_one_line(text: str) -> None:
     """A subject is one line of text: no line breaks or other control characters (they break e-mail)."""
-    if any(unicodedata.category(char) == "Cc" for char in text):
+    if not is_one_line(text):
         raise TicketError(_l("The subject must be one line without special characters."), "subject")
 
 

@@ -10,10 +10,10 @@ from wtforms import SelectChoice
 from app.auth.models import User
 from app.auth.services import get_function, list_functions, list_users
 from app.core.db import db, utcnow
+from app.core.forms import ConfirmForm
 from app.core.pdf import render_pdf
 from app.core.permissions import Role, role_required
 from app.core.transactions import return_to
-from app.selfservice.forms import ConfirmForm
 from app.selfservice.queries import articles_by_ids, popular_articles
 from app.selfservice.search import get_index
 from app.tickets import queries, routing, services
