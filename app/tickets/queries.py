@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -171,24 +172,31 @@ def _cosine(a: Counter, b: Counter) -> float:
     return dot / norm if norm else 0.0
 
 
-def similar_cases(text: str, stems: list[str], user: User, limit: int = 5) -> SimilarCases:
-    """Resolved cases most like ``text``, among recent ones that contain one of ``stems`` (the words that
-    weighed most). Cases ``user`` may not see (HR and payroll cases, administrators included) are only counted
-    per function, and never among the visible ones."""
+def similar_cases(text: str, stems: list[str], user: User, limit: int = 5,
+                  neighbours: Sequence[tuple[str, float]] = ()) -> SimilarCases:
+    """Resolved cases most like ``text``: first those the routing model found closest in meaning
+    (``neighbours``: its exemplar keys with their similarity), then recent ones that contain one of ``stems``
+    (the words that weighed most), scored by their words. Cases ``user`` may not see (HR and payroll cases,
+    administrators included) are only counted per function, and never among the visible ones."""
+    closest = {int(key.partition(":")[2]): score for key, score in neighbours if key.startswith("case:")}
+    scored: list[tuple[Ticket, float]] = []
+    if closest:
+        found = {t.id: t for t in db.session.scalars(select(Ticket).where(
+            Ticket.id.in_(closest), Ticket.status.in_(("resolved", "closed")), Ticket.merged_into_id.is_(None)))}
+        scored = [(found[i], score) for i, score in sorted(closest.items(), key=lambda item: -item[1]) if i in found]
     needles = [stem for stem in dict.fromkeys(stems) if len(stem) >= 3][:8]
-    if not needles:
-        return SimilarCases([], [])
-    matches = [func.lower(column).contains(stem, autoescape=True)
-               for stem in needles for column in (Ticket.subject, Ticket.description)]
-    candidates = db.session.scalars(
-        select(Ticket).join(SupportFunction, Ticket.function_id == SupportFunction.id)
-        .where(Ticket.status.in_(("resolved", "closed")), Ticket.merged_into_id.is_(None),
-               SupportFunction.slug != FIRST_LINE, or_(*matches))
-        .order_by(Ticket.id.desc()).limit(SIMILAR_CANDIDATES))
-    query = text_features(text)
-    scored = [(ticket, _cosine(query, text_features(f"{ticket.subject} {ticket.description}")))
-              for ticket in candidates]
-    scored = sorted((pair for pair in scored if pair[1] >= SIMILAR_MIN), key=lambda pair: -pair[1])
+    if needles:
+        matches = [func.lower(column).contains(stem, autoescape=True)
+                   for stem in needles for column in (Ticket.subject, Ticket.description)]
+        candidates = db.session.scalars(
+            select(Ticket).join(SupportFunction, Ticket.function_id == SupportFunction.id)
+            .where(Ticket.status.in_(("resolved", "closed")), Ticket.merged_into_id.is_(None),
+                   SupportFunction.slug != FIRST_LINE, or_(*matches), Ticket.id.not_in(list(closest) or [0]))
+            .order_by(Ticket.id.desc()).limit(SIMILAR_CANDIDATES))
+        query = text_features(text)
+        by_words = [(ticket, _cosine(query, text_features(f"{ticket.subject} {ticket.description}")))
+                    for ticket in candidates]
+        scored += sorted((pair for pair in by_words if pair[1] >= SIMILAR_MIN), key=lambda pair: -pair[1])
     visible, hidden = [], Counter()
     for ticket, score in scored:
         if can_view(user, ticket):

@@ -8,6 +8,11 @@ cross-validation at training time, which also picks the confidence threshold tha
 ``LOTSEN_ROUTING_TARGET_PRECISION`` (``LOTSEN_ROUTING_MIN_CONFIDENCE`` overrides it when set). Below the
 threshold the case goes to the first-line service centre with the model's suggestion.
 
+With an embedding model (``LOTSEN_EMBEDDING_MODEL``), the model also votes by meaning: the first
+``ROUTING_WORDS`` words of the new case are embedded and compared with the articles', seed examples' and the
+latest ``CASE_EXEMPLARS`` resolved cases' vectors. A host whose embedding model is off or another than the one
+the model was trained with routes on words alone, with the words-only calibration and its own threshold.
+
 Each host keeps the trained model as a file in its instance folder and reloads it when it changes; training
 runs in the CLI or the background worker, never in a request.
 """
@@ -26,6 +31,7 @@ from sqlalchemy import func, select
 
 from app.auth.models import SupportFunction
 from app.auth.services import get_function
+from app.core import embeddings
 from app.core.db import db
 from app.core.text import get_analyzer
 from app.selfservice.markdown import markdown_to_text
@@ -41,7 +47,9 @@ SEED_FILE = Path(__file__).resolve().parent / "routing_data" / "examples.tsv"
 # A one-line seed example says far less than an article, so it only fills gaps; a case a specialist moved is
 # the clearest lesson there is.
 ARTICLE_WEIGHT, SEED_WEIGHT, CASE_WEIGHT, REROUTED_WEIGHT = 1.0, 0.25, 1.0, 2.0
-MODEL_FORMAT = 2  # 2: calibrated, with the threshold for the target precision
+MODEL_FORMAT = 3  # 2: calibrated, with the threshold for the target precision; 3: with the semantic voter
+ROUTING_WORDS = 32  # the words of a case the semantic voter reads (the cost of embedding grows with the length)
+CASE_EXEMPLARS = 2000  # the latest resolved cases the semantic voter remembers (all of them teach the words)
 
 
 @dataclass
@@ -54,6 +62,8 @@ class RoutingDecision:
     rule: RoutingRule | None = None
     threshold: float | None = None
     stems: list[str] = field(default_factory=list)  # the analysed terms behind ``words``, for finding cases
+    neighbours: list[tuple[str, float]] = field(default_factory=list)  # closest texts by meaning (key, similarity)
+    by_meaning: bool = False
 
 
 # --- training data -----------------------------------------------------------------------------------------
@@ -74,25 +84,35 @@ def seed_examples() -> list[tuple[str, str]]:
     return rows
 
 
+def meaning_text(*parts: str) -> str:
+    """What the semantic voter embeds of a text: its first ``ROUTING_WORDS`` words."""
+    return " ".join(" ".join(p for p in parts if p).split()[:ROUTING_WORDS])
+
+
 def training_examples():
     """An ``Example`` for everything the model learns from. An article and its translation form one group, so
     in cross-validation neither scores the other."""
     for article in db.session.scalars(select(Article).where(Article.status == "published")):
         text = " ".join([article.title] * 3 + article.tags * 2 + [article.summary, markdown_to_text(article.body)])
         yield Example(text_features(text), article.function.slug, ARTICLE_WEIGHT,
-                      f"article:{article.translation_key or article.id}")
-    for label, text in seed_examples():
-        yield Example(text_features(text), label, SEED_WEIGHT)
+                      f"article:{article.translation_key or article.id}",
+                      meaning_text(f"{article.title}.", article.summary, ", ".join(article.tags)),
+                      f"article:{article.id}")
+    for n, (label, text) in enumerate(seed_examples()):
+        yield Example(text_features(text), label, SEED_WEIGHT, None, meaning_text(text), f"seed:{n}")
     rerouted = set(db.session.scalars(select(TicketEvent.ticket_id).where(TicketEvent.kind == "reroute")))
     cases = db.session.execute(
         select(Ticket.id, Ticket.subject, Ticket.description, SupportFunction.slug)
         .join(SupportFunction, Ticket.function_id == SupportFunction.id)
         .where(Ticket.status.in_(("resolved", "closed")), Ticket.merged_into_id.is_(None),
                SupportFunction.slug != FIRST_LINE)
+        .order_by(Ticket.id.desc())
         .execution_options(yield_per=2000))
-    for ticket_id, subject, description, slug in cases:
+    for n, (ticket_id, subject, description, slug) in enumerate(cases):
         weight = REROUTED_WEIGHT if ticket_id in rerouted else CASE_WEIGHT
-        yield Example(text_features(f"{subject} {description}"), slug, weight, f"case:{ticket_id}")
+        remembered = n < CASE_EXEMPLARS
+        yield Example(text_features(f"{subject} {description}"), slug, weight, f"case:{ticket_id}",
+                      meaning_text(f"{subject}.", description) if remembered else None, f"case:{ticket_id}")
 
 
 def training_state() -> tuple:
@@ -102,7 +122,7 @@ def training_state() -> tuple:
     resolved = db.session.scalar(select(func.count(Ticket.id)).where(Ticket.status.in_(("resolved", "closed"))))
     reroutes = db.session.scalar(select(func.count(TicketEvent.id)).where(TicketEvent.kind == "reroute"))
     return (int(articles.timestamp()) if articles else 0, resolved or 0, reroutes or 0,
-            current_app.config["LOTSEN_ROUTING_TARGET_PRECISION"], MODEL_FORMAT)
+            current_app.config["LOTSEN_ROUTING_TARGET_PRECISION"], MODEL_FORMAT, embeddings.model_name())
 
 
 def model_path(app=None) -> Path:
@@ -111,10 +131,22 @@ def model_path(app=None) -> Path:
 
 
 def train_and_save(path: Path | None = None) -> RoutingModel:
-    """Train from scratch on everything there is, calibrate it for the target precision and write the file."""
-    model = RoutingModel.train(training_examples(), current_app.config["LOTSEN_ROUTING_TARGET_PRECISION"])
+    """Train from scratch on everything there is (reusing the vectors of texts the last model embedded),
+    calibrate it for the target precision and write the file."""
+    path = path or model_path()
+    embedding_model = embeddings.model_name()
+    previous = None
+    if embedding_model and path.exists():
+        try:
+            old = RoutingModel.load(path)
+            previous = old.exemplars if old.embedding_model == embedding_model else None
+        except (OSError, ValueError):
+            previous = None
+    model = RoutingModel.train(training_examples(), current_app.config["LOTSEN_ROUTING_TARGET_PRECISION"],
+                               embed=embeddings.embed_queries if embedding_model else None,
+                               embedding_model=embedding_model, previous=previous)
     model.trained_on["state"] = list(training_state())
-    model.save(path or model_path())
+    model.save(path)
     return model
 
 
@@ -216,11 +248,20 @@ def matching_rule(text: str) -> RoutingRule | None:
     return None
 
 
+def _vector(model: RoutingModel, subject: str, description: str):
+    """The case's embedding for the semantic vote, or None when the model has no exemplars of this host's
+    embedding model."""
+    if model.exemplars is None or model.embedding_model is None or model.embedding_model != embeddings.model_name():
+        return None
+    return embeddings.embed_queries([meaning_text(f"{subject}.", description)])[0]
+
+
 def predict(subject: str, description: str, train_if_missing: bool = False, explain: int = 8):
     model = current_model(train_if_missing)
     if model is None:
         return None
-    return model.predict(text_features(f"{subject} {subject} {description}"), explain=explain)
+    return model.predict(text_features(f"{subject} {subject} {description}"), explain=explain,
+                         vector=_vector(model, subject, description))
 
 
 def readable_words(text: str, top_terms: list[tuple[str, float]], limit: int = 8) -> list[str]:
@@ -247,13 +288,21 @@ def readable_words(text: str, top_terms: list[tuple[str, float]], limit: int = 8
     return [word for word, _value in sorted(credit.items(), key=lambda item: -item[1])[:limit]]
 
 
-def direct_threshold(model: RoutingModel | None) -> float | None:
+def uses_meaning(model: RoutingModel | None) -> bool:
+    """Whether this host routes with the semantic vote of ``model``."""
+    return bool(model is not None and model.exemplars is not None and model.embedding_model
+                and model.embedding_model == embeddings.model_name())
+
+
+def direct_threshold(model: RoutingModel | None, by_meaning: bool | None = None) -> float | None:
     """The confidence from which a case goes straight to the function: the explicit override, or the one the
-    model picked for the target precision (``None``: nothing goes straight)."""
+    model picked for the target precision with or without the semantic vote (``None``: nothing goes straight)."""
     override = current_app.config.get("LOTSEN_ROUTING_MIN_CONFIDENCE")
     if override is not None:
         return override
-    return model.calibration.threshold if model is not None else None
+    if model is None:
+        return None
+    return model.threshold(uses_meaning(model) if by_meaning is None else by_meaning)
 
 
 def decide_route(category: Category | None, subject: str, description: str,
@@ -269,16 +318,17 @@ def decide_route(category: Category | None, subject: str, description: str,
     first_line = get_function(FIRST_LINE)
     if model is None:
         return RoutingDecision(first_line, 0.0, "model not ready: first line")
-    prediction = model.predict(text_features(f"{subject} {subject} {description}"), explain=3 * explain)
+    prediction = model.predict(text_features(f"{subject} {subject} {description}"), explain=3 * explain,
+                               vector=_vector(model, subject, description))
     if not prediction.label:
         return RoutingDecision(first_line, 0.0, "model not ready: first line")
     suggested = get_function(prediction.label)
     words = readable_words(text, prediction.top_terms, explain)
-    threshold = direct_threshold(model)
-    stems = [term for term, _weight in prediction.top_terms]
+    threshold = direct_threshold(model, prediction.by_meaning)
+    details = {"threshold": threshold, "stems": [term for term, _weight in prediction.top_terms],
+               "neighbours": prediction.neighbours, "by_meaning": prediction.by_meaning}
     if threshold is None or prediction.confidence < threshold:
         return RoutingDecision(first_line, prediction.confidence, "low confidence: first line", suggested, words,
-                               threshold=threshold, stems=stems)
-    return RoutingDecision(suggested, prediction.confidence, "model", suggested, words, threshold=threshold,
-                           stems=stems)
+                               **details)
+    return RoutingDecision(suggested, prediction.confidence, "model", suggested, words, **details)
 

@@ -12,20 +12,25 @@ that makes the softmax probabilities best predict what was right, by log-loss), 
 smallest calibrated confidence above which the out-of-fold guesses were right at least ``target_precision`` of
 the time. Both are stored with the model, so a host needs no data to route.
 
-The calibration works on a matrix of per-function scores, not on Naive Bayes internals: a second voter (for
-example nearest neighbours over sentence embeddings) can add its scores to the same matrix later and be
-calibrated together with this one.
+**Meaning as a second voter.** When sentence embeddings are available, the model also keeps *exemplars*: the
+vectors of the texts it learned from (articles, seed examples, the most recent resolved cases). A function's
+semantic score for a new text is the mean similarity of its ``NEIGHBOURS`` closest exemplars, so a question
+that shares no word with the articles still finds its function. The two voters' score spreads are added with a
+weight (the *blend*) that calibration chooses together with the temperature, by the out-of-fold log-loss over
+the same folds; a words-only calibration is kept beside it for a host without the embedding model.
 
-Plain Python, numpy and a JSON file: training on a thousand articles and fifty thousand cases takes seconds,
-routing one text a millisecond or two.
+Plain Python, numpy, a JSON file and (with exemplars) one ``.npz`` file of vectors: training on a thousand
+articles and fifty thousand cases takes seconds plus the embedding of texts not seen before, routing one text a
+millisecond or two plus the embedding of the text.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -37,6 +42,9 @@ ALPHA = 0.3  # smoothing
 FOLDS = 10  # cross-validation folds for calibration
 DEFAULT_TARGET_PRECISION = 0.95
 MIN_DIRECT = 5  # a threshold needs at least this many out-of-fold examples above it
+NEIGHBOURS = 3  # a function's semantic score: the mean similarity of its closest exemplars
+# Weights of the semantic vote tried in calibration, in units of the ratio of the two voters' spreads.
+BLENDS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 
 
 @dataclass
@@ -48,6 +56,8 @@ class Example:
     label: str
     weight: float = 1.0
     group: str | None = None
+    text: str | None = None  # what the semantic voter embeds; None: words only
+    key: str | None = None  # what it is ("article:12", "case:345"), shown when it is a close neighbour
 
 
 @dataclass
@@ -57,6 +67,8 @@ class Prediction:
     scores: dict[str, float]
     top_terms: list[tuple[str, float]] = field(default_factory=list)
     known: float = 0.0
+    neighbours: list[tuple[str, float]] = field(default_factory=list)  # closest exemplars (key, similarity)
+    by_meaning: bool = False  # the semantic voter took part
 
 
 @dataclass
@@ -64,7 +76,8 @@ class Calibration:
     """How raw scores become probabilities, and where direct routing starts; with the cross-validated figures
     that justify it (shown on /admin/routing)."""
 
-    temperature: float = 6.0  # probabilities = softmax(temperature * score spread)
+    temperature: float = 6.0  # probabilities = softmax(temperature * (words spread + blend * meaning spread))
+    blend: float = 0.0  # weight of the semantic voter's spread (0: words only)
     threshold: float | None = None  # calibrated confidence from which a case goes straight; None: never
     target_precision: float = DEFAULT_TARGET_PRECISION
     precision: float = 0.0  # of the out-of-fold guesses at or above the threshold
@@ -79,6 +92,50 @@ class Calibration:
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
+
+
+@dataclass
+class Exemplars:
+    """The semantic voter's memory: one normalised vector per text it learned from, with its label and key, and
+    a digest of the text so a retraining embeds only what it has not seen."""
+
+    vectors: np.ndarray  # (n, dim) float32
+    labels: np.ndarray  # index into the model's labels
+    keys: list[str]
+    digests: list[str]
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("wb") as handle:
+            np.savez(handle, vectors=self.vectors.astype(np.float32), labels=self.labels.astype(np.int64),
+                     keys=np.array(self.keys, dtype=str), digests=np.array(self.digests, dtype=str))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Exemplars:
+        with np.load(path, allow_pickle=False) as data:
+            return cls(np.ascontiguousarray(data["vectors"], dtype=np.float32), data["labels"],
+                       data["keys"].tolist(), data["digests"].tolist())
+
+    def by_digest(self) -> dict[str, np.ndarray]:
+        return dict(zip(self.digests, self.vectors, strict=True))
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def neighbour_spread(similarity: np.ndarray, labels: np.ndarray, label_count: int,
+                     k: int = NEIGHBOURS) -> np.ndarray:
+    """Per row of ``similarity`` (texts x exemplars) and label: the mean of the label's ``k`` highest
+    similarities, minus the row's mean over labels (a label without exemplars scores -1, the lowest cosine)."""
+    scores = np.full((similarity.shape[0], label_count), -1.0)
+    for j in range(label_count):
+        columns = similarity[:, labels == j]
+        if columns.shape[1]:
+            kk = min(k, columns.shape[1])
+            scores[:, j] = -np.partition(-columns, kk - 1, axis=1)[:, :kk].mean(axis=1)
+    return scores - scores.mean(axis=1, keepdims=True)
 
 
 def features(analyzer: TextAnalyzer, text: str, expansions: Sequence[Sequence[str]] = ()) -> Counter:
@@ -220,18 +277,26 @@ def choose_threshold(confidence: np.ndarray, right: np.ndarray, target: float) -
 
 class RoutingModel:
     def __init__(self, labels: list[str], weights: dict[str, dict[str, float]], default: dict[str, float],
-                 trained_on: dict | None = None, calibration: Calibration | None = None):
+                 trained_on: dict | None = None, calibration: Calibration | None = None,
+                 words_calibration: Calibration | None = None, exemplars: Exemplars | None = None,
+                 embedding_model: str | None = None):
         self.labels = labels
         self.weights = weights  # term -> label -> weight (normalised complement log-probabilities)
         self.default = default  # label -> weight for unseen terms
         self.trained_on = trained_on or {}
-        self.calibration = calibration or Calibration()
+        self.calibration = calibration or Calibration()  # with the semantic voter when there are exemplars
+        self.words_calibration = words_calibration or self.calibration  # for a text without a vector
+        self.exemplars = exemplars
+        self.embedding_model = embedding_model  # the model the exemplars' vectors came from
 
     @classmethod
     def train(cls, examples: Iterable, target_precision: float = DEFAULT_TARGET_PRECISION,
-              folds: int = FOLDS) -> RoutingModel:
+              folds: int = FOLDS, embed: Callable[[list[str]], np.ndarray] | None = None,
+              embedding_model: str | None = None, previous: Exemplars | None = None) -> RoutingModel:
         """Train on ``examples`` (``Example`` or ``(counts, label, weight[, group])``) and calibrate by
-        ``folds``-fold cross-validation (no calibration with fewer than two examples per fold)."""
+        ``folds``-fold cross-validation (no calibration with fewer than two examples per fold). With ``embed``
+        (texts -> normalised vectors), the examples that carry a text become the semantic voter's exemplars;
+        vectors of texts in ``previous`` are reused."""
         items = [_as_example(item) for item in examples]
         matrix = _Matrix.build(items)
         labels = matrix.labels
@@ -240,39 +305,52 @@ class RoutingModel:
         model = cls(labels, {t: dict(zip(labels, row, strict=True)) for t, row in zip(matrix.terms, weights.tolist(),
                                                                                     strict=True)},
                     dict(zip(labels, default.tolist(), strict=True)), dict(Counter(e.label for e in items)))
+        rows = [n for n, e in enumerate(items) if e.text] if embed is not None else []
+        if rows:
+            model.exemplars = _embed_exemplars(items, rows, matrix.label, embed, previous)
+            model.embedding_model = embedding_model
         if len(labels) >= 2 and len(items) >= 2 * folds:
-            model.calibration = cls._calibrate(items, matrix, mass, frequency, target_precision, folds)
+            model.words_calibration, model.calibration = cls._calibrate(
+                items, matrix, mass, frequency, target_precision, folds, rows, model.exemplars)
         return model
 
     @staticmethod
-    def _calibrate(items, matrix: _Matrix, mass, frequency, target_precision, folds) -> Calibration:
+    def _calibrate(items, matrix: _Matrix, mass, frequency, target_precision, folds, rows: list[int],
+                   exemplars: Exemplars | None) -> tuple[Calibration, Calibration]:
+        """(words only, with meaning): each fitted on the out-of-fold scores of the examples it can score."""
         groups = [e.group or f"#{n}" for n, e in enumerate(items)]
         fold = np.array(fold_of_groups(groups, [e.label for e in items], folds))
-        spreads, gold = [], []
+        spread = np.zeros((len(items), len(matrix.labels)))
+        known = np.zeros(len(items))
         for f in range(folds):
             entries = np.flatnonzero(fold[matrix.example] == f)
             held_mass, held_frequency = matrix.mass(entries)
             present = frequency - held_frequency > 0.5
             weights, _default = _fit(np.maximum(mass - held_mass, 0.0), present)
-            spread, known = matrix.spreads(entries, weights, present, len(items))
-            scored = (fold == f) & (known > 0)
-            spreads.append(spread[scored])
-            gold.append(matrix.label[scored])
-        spread, gold = np.concatenate(spreads), np.concatenate(gold)
-        if len(gold) < 2 * folds:
-            return Calibration(target_precision=target_precision)
-        calibration = Calibration(fit_temperature(spread, gold), target_precision=target_precision,
-                                  examples=len(gold), folds=folds)
-        probs = calibration.probabilities(spread)
-        right = (probs.argmax(axis=1) == gold).astype(float)
-        calibration.threshold, calibration.precision, calibration.coverage = choose_threshold(
-            probs.max(axis=1), right, target_precision)
-        calibration.accuracy = float(right.mean())
-        return calibration
+            fold_spread, fold_known = matrix.spreads(entries, weights, present, len(items))
+            spread[fold == f] = fold_spread[fold == f]
+            known[fold == f] = fold_known[fold == f]
+        scored = np.flatnonzero(known > 0)
+        words = _calibration(spread[scored], matrix.label[scored], [0.0], target_precision, folds)
+        if exemplars is None or not rows:
+            return words, words
+        row_index = np.array(rows)
+        similarity = exemplars.vectors @ exemplars.vectors.T
+        similarity[fold[row_index][:, None] == fold[row_index][None, :]] = -1.0  # nothing scores its own fold
+        meaning = neighbour_spread(similarity, exemplars.labels, len(matrix.labels))
+        words_part = spread[row_index]
+        # the blend in units of the words' spread; when words score nothing, meaning alone
+        scale = float(words_part.std() / (meaning.std() or 1.0)) or 1.0
+        blended = _calibration(words_part, matrix.label[row_index], [b * scale for b in BLENDS], target_precision,
+                               folds, meaning)
+        return words, blended
 
-    def predict(self, counts: Counter, explain: int = 0) -> Prediction:
+    def predict(self, counts: Counter, explain: int = 0, vector: np.ndarray | None = None) -> Prediction:
+        """The most likely label with its calibrated probability. ``vector``: the text's embedding (from the
+        model named ``embedding_model``), for the semantic vote; without it, words alone."""
         if not self.labels:
             return Prediction("", 0.0, {})
+        by_meaning = vector is not None and self.exemplars is not None and len(self.exemplars.keys) > 0
         scores = dict.fromkeys(self.labels, 0.0)
         known = 0.0
         for term, value in counts.items():
@@ -282,11 +360,20 @@ class RoutingModel:
             known += value
             for label in self.labels:
                 scores[label] += value * row[label]
-        if not known:
+        if not known and not by_meaning:
             return Prediction(self.labels[0], 0.0, scores)
         mean = sum(scores.values()) / len(scores)
-        spread = np.array([(scores[label] - mean) / known for label in self.labels])
-        probs = self.calibration.probabilities(spread[None, :])[0]
+        spread = np.array([(scores[label] - mean) / (known or 1.0) for label in self.labels])
+        neighbours: list[tuple[str, float]] = []
+        calibration = self.words_calibration
+        if by_meaning:
+            calibration = self.calibration
+            similarity = self.exemplars.vectors @ np.asarray(vector, dtype=np.float32)
+            spread = spread + calibration.blend * neighbour_spread(similarity[None, :], self.exemplars.labels,
+                                                                   len(self.labels))[0]
+            closest = np.argsort(-similarity)[:max(explain, NEIGHBOURS)]
+            neighbours = [(self.exemplars.keys[i], float(similarity[i])) for i in closest]
+        probs = calibration.probabilities(spread[None, :])[0]
         best_index = int(probs.argmax())
         best = self.labels[best_index]
         contributions: dict[str, float] = {}
@@ -298,17 +385,79 @@ class RoutingModel:
                     contributions[term] = value * (row[best] - others)
         top = sorted(contributions.items(), key=lambda item: -item[1])[:explain]
         return Prediction(best, float(probs[best_index]), dict(zip(self.labels, map(float, probs), strict=True)),
-                          [t for t in top if t[1] > 0], known)
+                          [t for t in top if t[1] > 0], known, neighbours, by_meaning)
+
+    def threshold(self, by_meaning: bool) -> float | None:
+        """The calibrated confidence from which a prediction made this way goes straight to the function."""
+        return (self.calibration if by_meaning else self.words_calibration).threshold
 
     def save(self, path: Path) -> None:
+        """The model as ``path`` (JSON) and, with exemplars, a vectors file beside it named by its content (so a
+        host never pairs a model with another training's vectors); older vectors files are removed."""
+        exemplars_name = None
+        if self.exemplars is not None:
+            digest = text_digest("\x1e".join(self.exemplars.digests) + str(self.exemplars.vectors.shape))[:16]
+            exemplars_name = f"{path.stem}-{digest}.npz"
+            self.exemplars.save(path.with_name(exemplars_name))
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps({"labels": self.labels, "weights": self.weights, "default": self.default,
-                                   "trained_on": self.trained_on, "calibration": asdict(self.calibration)}),
+                                   "trained_on": self.trained_on, "calibration": asdict(self.calibration),
+                                   "words_calibration": asdict(self.words_calibration),
+                                   "exemplars": exemplars_name, "embedding_model": self.embedding_model}),
                        encoding="utf-8")
         tmp.replace(path)
+        for old in path.parent.glob(f"{path.stem}-*.npz"):
+            if old.name != exemplars_name:
+                old.unlink(missing_ok=True)
 
     @classmethod
     def load(cls, path: Path) -> RoutingModel:
         data = json.loads(path.read_text(encoding="utf-8"))
         calibration = Calibration(**data["calibration"]) if data.get("calibration") else None
-        return cls(data["labels"], data["weights"], data["default"], data.get("trained_on"), calibration)
+        words = Calibration(**data["words_calibration"]) if data.get("words_calibration") else None
+        exemplars = None
+        if data.get("exemplars"):
+            try:
+                exemplars = Exemplars.load(path.with_name(data["exemplars"]))
+            except (OSError, ValueError, KeyError):
+                exemplars = None  # replaced by a newer training meanwhile: words alone until the reload
+        return cls(data["labels"], data["weights"], data["default"], data.get("trained_on"), calibration, words,
+                   exemplars, data.get("embedding_model") if exemplars is not None else None)
+
+
+def _embed_exemplars(items: list[Example], rows: list[int], label_index: np.ndarray,
+                     embed: Callable[[list[str]], np.ndarray], previous: Exemplars | None) -> Exemplars:
+    digests = [text_digest(items[n].text) for n in rows]
+    known = previous.by_digest() if previous is not None else {}
+    missing = list(dict.fromkeys(d for d in digests if d not in known))
+    if missing:
+        text_of = {text_digest(items[n].text): items[n].text for n in rows}
+        for start in range(0, len(missing), 64):
+            batch = missing[start:start + 64]
+            known.update(zip(batch, embed([text_of[d] for d in batch]), strict=True))
+    vectors = np.vstack([known[d] for d in digests]).astype(np.float32)
+    return Exemplars(vectors, label_index[np.array(rows)], [items[n].key or f"#{n}" for n in rows], digests)
+
+
+def _calibration(spread: np.ndarray, gold: np.ndarray, blends: Sequence[float], target_precision: float,
+                 folds: int, meaning: np.ndarray | None = None) -> Calibration:
+    """The blend and temperature with the lowest out-of-fold log-loss, and the threshold for the target."""
+    if len(gold) < 2 * folds:
+        return Calibration(target_precision=target_precision)
+    rows = np.arange(len(gold))
+    best = None
+    for blend in blends:
+        combined = spread if meaning is None or not blend else spread + blend * meaning
+        temperature = fit_temperature(combined, gold)
+        probs = Calibration(temperature).probabilities(combined)
+        loss = float(-np.log(np.clip(probs[rows, gold], 1e-12, None)).mean())
+        if best is None or loss < best[0] - 1e-9:
+            best = (loss, blend, temperature, probs)
+    _loss, blend, temperature, probs = best
+    calibration = Calibration(temperature, blend=float(blend), target_precision=target_precision,
+                              examples=len(gold), folds=folds)
+    right = (probs.argmax(axis=1) == gold).astype(float)
+    calibration.threshold, calibration.precision, calibration.coverage = choose_threshold(
+        probs.max(axis=1), right, target_precision)
+    calibration.accuracy = float(right.mean())
+    return calibration

@@ -287,11 +287,14 @@ def routing_admin():
         decision = routing.decide_route(None, test_form.subject.data or "", test_form.body.data or "")
         text = f"{test_form.subject.data} {test_form.body.data}"
         similar = search_articles(text)
-        cases = queries.similar_cases(text, decision.stems, current_user)
+        cases = queries.similar_cases(text, decision.stems, current_user, neighbours=decision.neighbours)
     model = routing.current_model()
+    by_meaning = routing.uses_meaning(model)
     return render_template("tickets/routing.html", test_form=test_form, rule_form=rule_form, decision=decision,
                            similar=similar, cases=cases, rules=routing.active_rules(), confirm=ConfirmForm(),
-                           calibration=model.calibration if model else None,
+                           calibration=(model.calibration if by_meaning else model.words_calibration)
+                           if model else None, by_meaning=by_meaning,
+                           embedding_model=model.embedding_model if model else None,
                            threshold=routing.direct_threshold(model),
                            overridden=current_app.config["LOTSEN_ROUTING_MIN_CONFIDENCE"] is not None,
                            ), 400 if rule_form.errors else 200
