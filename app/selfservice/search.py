@@ -43,6 +43,7 @@ from whoosh import query as wq
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import BufferFile
 from whoosh.index import LockError
 from whoosh.matching import UnionMatcher
 from whoosh.scoring import BM25F
@@ -368,6 +369,8 @@ class IndexUnavailableError(Exception):
     """The index folder is missing, unreadable or corrupt (the database still has everything)."""
 
 
+DEFAULT_MEMORY_BUDGET = 128 * 2**20  # index files held in memory per process (LOTSEN_SEARCH_MEMORY_MB)
+
 class SearchIndex:
     """One Whoosh index directory: a cache of the database's published articles.
 
@@ -379,8 +382,10 @@ class SearchIndex:
     at once and never write into an index that is being replaced.
     """
 
-    def __init__(self, path: Path, synonyms_loader: Callable[[], list[list[str]]] | None = None):
+    def __init__(self, path: Path, synonyms_loader: Callable[[], list[list[str]]] | None = None,
+                 memory_budget: int = DEFAULT_MEMORY_BUDGET):
         self.path = path
+        self.memory_budget = memory_budget
         self.meta_path = path / META_FILE
         self.lock_path = path.with_name(path.name + ".lock")
         self._index = None
@@ -407,7 +412,7 @@ class SearchIndex:
             return self._index
         build = self._read_meta().get("build")
         try:
-            ix = open_index(self.path)
+            ix = open_index(self.path, self.memory_budget)
             ix.doc_count()
         except Exception as exc:  # whatever Whoosh or the file system raise, the index cannot be used
             raise IndexUnavailableError(f"{self.path}: {exc.__class__.__name__}: {exc}") from exc
@@ -492,7 +497,7 @@ class SearchIndex:
                 if self.path.exists():
                     self.path.rename(old)
                 tmp.rename(self.path)
-                self._index, self._build = open_index(self.path), build
+                self._index, self._build = open_index(self.path, self.memory_budget), build
                 self._failed = False
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -821,13 +826,44 @@ def create_index(path: Path):
     return FileStorage(str(path), supports_mmap=False).create_index(_schema())
 
 
-def open_index(path: Path):
-    """The Whoosh index at ``path``, its files read with ordinary reads instead of Whoosh's default mmap.
+class MemoryReadStorage(FileStorage):
+    """Whoosh's file storage, but each index file is read into memory once (while the files held stay within
+    ``budget`` bytes) and searched from there: no system call per read of a posting list, and no mmap (see
+    ``open_index``). Whoosh never rewrites a segment's files in place (a change writes new files, a merge
+    removes old ones), so a file is known by its name, size and modification time; files no longer on disk are
+    forgotten, and files beyond the budget are read from disk as before."""
+
+    def __init__(self, path: str, budget: int):
+        super().__init__(path, supports_mmap=False)
+        self.budget = budget
+        self._files: dict[str, tuple[tuple[int, int], bytes]] = {}
+        self._guard = threading.Lock()
+
+    def open_file(self, name, **kwargs):
+        file = Path(self._fpath(name))
+        stat = file.stat()
+        key = (stat.st_size, stat.st_mtime_ns)
+        with self._guard:
+            held = self._files.get(name)
+            if held is None or held[0] != key:
+                self._files = {n: f for n, f in self._files.items() if n != name and Path(self._fpath(n)).exists()}
+                if sum(len(data) for _key, data in self._files.values()) + stat.st_size > self.budget:
+                    return super().open_file(name, **kwargs)
+                data = file.read_bytes()
+                if len(data) != stat.st_size:  # changed while read: read from disk this time
+                    return super().open_file(name, **kwargs)
+                held = self._files[name] = (key, data)
+        return BufferFile(memoryview(held[1]), name=name, **kwargs)
+
+
+def open_index(path: Path, memory_budget: int = DEFAULT_MEMORY_BUDGET):
+    """The Whoosh index at ``path``, its files read into memory (up to ``memory_budget`` bytes) or with ordinary
+    reads, never with Whoosh's default mmap.
 
     A memory-mapped file that is truncated or overwritten under a running process kills it with SIGBUS (every
     gunicorn worker at once); read normally, the damage is an exception the adapter recovers from.
     """
-    return FileStorage(str(path), supports_mmap=False).open_index()
+    return MemoryReadStorage(str(path), memory_budget).open_index()
 
 
 @contextmanager
@@ -987,7 +1023,8 @@ def get_index(app: Flask | None = None) -> SearchIndex:
         if index is None:
             from app.selfservice.synonyms import editor_synonym_groups
 
-            index = _indexes[str(path)] = SearchIndex(path, editor_synonym_groups)
+            index = _indexes[str(path)] = SearchIndex(path, editor_synonym_groups,
+                                                      app.config["LOTSEN_SEARCH_MEMORY_MB"] * 2**20)
         return index
 
 
