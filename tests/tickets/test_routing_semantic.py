@@ -183,3 +183,21 @@ def test_admin_page_shows_votes_and_cases_close_in_meaning(app, client, auth, pe
     page = client.post("/admin/routing", data={"action": "test", "test-subject": "Laddare",
                                                "test-body": "mus tangentbord blinkar"}).get_data(as_text=True)
     assert "Liknande lösta ärenden" in page and "Sladden" in page
+
+
+def test_only_cases_the_words_leave_unsure_are_embedded(app, people, monkeypatch):
+    analyzer = get_analyzer()
+    marker = {"it": "skrivare", "payroll": "lönespecifikation", "hr": "föräldraledighet",
+              "facilities": "passerkort", "procurement": "ramavtal"}
+    worded = [Example(features(analyzer, f"{marker[label]} ord{n}"), label, 1.0, f"worded:{n}",
+                      f"{marker[label]} ord{n}", f"seed:w{n}")
+              for n, label in enumerate(LABELS * 8)]
+    model = save_model([*concept_corpus(), *worded])
+    assert model.threshold(by_meaning=False) is not None
+    embedded: list[str] = []
+    real = embeddings.embed_queries
+    monkeypatch.setattr(embeddings, "embed_queries", lambda texts: embedded.extend(texts) or real(texts))
+    sure = routing.decide_route(None, "Skrivaren", "Skrivaren igen")
+    assert sure.function.slug == "it" and not sure.by_meaning and embedded == []
+    unsure = routing.decide_route(None, "Skärmen", "Den är svart och datorn fryser")
+    assert unsure.by_meaning and unsure.function.slug == "it" and len(embedded) == 1
