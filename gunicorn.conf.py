@@ -1,8 +1,9 @@
 """gunicorn settings for Lotsen: ``gunicorn -c gunicorn.conf.py wsgi:app`` (``make run`` uses them too).
 
-The embedded default is one process with threads, so that in-memory rate-limit counters hold for every
-request. Several processes (``LOTSEN_WEB_WORKERS`` > 1) must share their counters: Lotsen refuses to start
-them with ``LOTSEN_RATELIMIT_STORAGE_URI=memory://``.
+The embedded default is one process with threads. Several processes (``LOTSEN_WEB_WORKERS`` > 1, or ``-w N``
+on the command line) should share their rate-limit counters (``LOTSEN_RATELIMIT_STORAGE_URI=redis://...``); with
+the in-memory default each process counts on its own, so each gets an equal share of every limit
+(``LOTSEN_RATELIMIT_PROCESSES``): together they let through about the limit, never a multiple of it.
 """
 
 import os
@@ -15,16 +16,14 @@ timeout = 60
 graceful_timeout = 20
 accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
-APP_LOAD_ERROR = 4  # gunicorn stops the whole server when a worker exits with this code
 
 
 def post_worker_init(worker):
-    """Refuse per-process rate-limit counters when several processes serve: each would count on its own and
-    let through a multiple of the limit."""
+    """Give each process its share of the rate limits when they count in memory, each on its own."""
     app = worker.wsgi
     storage = app.config.get("RATELIMIT_STORAGE_URI", "memory://")
     if worker.cfg.workers > 1 and storage.startswith("memory://") and app.config.get("RATELIMIT_ENABLED", True):
-        worker.log.error("LOTSEN_WEB_WORKERS is %s but LOTSEN_RATELIMIT_STORAGE_URI is %s: several processes need "
-                         "shared counters, e.g. redis://127.0.0.1:6379. Use one worker with threads, or set it.",
-                         worker.cfg.workers, storage)
-        raise SystemExit(APP_LOAD_ERROR)
+        app.config["LOTSEN_RATELIMIT_PROCESSES"] = worker.cfg.workers
+        worker.log.info("%s processes count rate limits in memory, each on its own: each lets through 1/%s of "
+                        "every limit (a shared LOTSEN_RATELIMIT_STORAGE_URI, e.g. redis://, counts exactly)",
+                        worker.cfg.workers, worker.cfg.workers)

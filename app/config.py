@@ -133,6 +133,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSEN_RATELIMIT_STORAGE_URI", "memory://", str,
             "where rate-limit counters live; several hosts share one, e.g. redis://host:6379"),
     Setting("LOTSEN_RATELIMIT_ENABLED", True, _parse_bool, "turn rate limiting off (tests only)"),
+    Setting("LOTSEN_RATELIMIT_PROCESSES", 1, int,
+            "processes that count rate limits in memory each on its own; each gets this share of every limit "
+            "(gunicorn.conf.py sets it from the number of workers)"),
     Setting("LOTSEN_SEARCH_INDEX_PATH", None, str,
             "folder of this host's search index; default <instance>/search-index"),
     Setting("LOTSEN_SEARCH_MEMORY_MB", 128, int,

@@ -21,7 +21,7 @@ from app.api.blueprint import bp
 from app.api.validation import CASE, ApiError, arg, checked, checked_order, int_arg, json_object
 from app.auth.services import token_for
 from app.core.db import db
-from app.core.extensions import limiter
+from app.core.extensions import limiter, process_share
 from app.core.text import is_one_line
 from app.forms import services as forms
 from app.forms.registry import get_form
@@ -44,7 +44,7 @@ PUBLIC_ENDPOINTS = frozenset({"api.openapi", "api.search", "api.article_list", "
 
 
 def _anonymous_limit() -> str:
-    return current_app.config["LOTSEN_API_ANONYMOUS_LIMIT"]
+    return process_share(current_app.config["LOTSEN_API_ANONYMOUS_LIMIT"])
 
 
 limiter.limit(_anonymous_limit, exempt_when=lambda: current_user.is_authenticated)(bp)

@@ -15,7 +15,7 @@ from app.auth.forms import LoginForm, TokenForm, UserForm
 from app.auth.ldap import LdapDirectory
 from app.auth.models import AccessToken, User
 from app.core.db import db
-from app.core.extensions import limiter, login_manager
+from app.core.extensions import limiter, login_manager, process_share
 from app.core.forms import ConfirmForm
 from app.core.i18n import LANGUAGE_COOKIE, LANGUAGES
 from app.core.permissions import Role, role_required
@@ -30,11 +30,11 @@ def load_user(token: str) -> User | None:
 
 
 def _pair_limit() -> str:
-    return current_app.config["LOTSEN_LOGIN_RATE_LIMIT"]
+    return process_share(current_app.config["LOTSEN_LOGIN_RATE_LIMIT"])
 
 
 def _address_limit() -> str:
-    return current_app.config["LOTSEN_LOGIN_ADDRESS_LIMIT"]
+    return process_share(current_app.config["LOTSEN_LOGIN_ADDRESS_LIMIT"])
 
 
 def _typed_username() -> str:
@@ -64,6 +64,7 @@ def _account_delay() -> float:
     if not limiter.enabled:
         return 0.0
     failures = ACCOUNT_WINDOW.amount - limiter.limiter.get_window_stats(ACCOUNT_WINDOW, *_account_key()).remaining
+    failures *= current_app.config.get("LOTSEN_RATELIMIT_PROCESSES", 1)  # this process sees its share of them
     beyond = failures - current_app.config["LOTSEN_LOGIN_SLOWDOWN_AFTER"]
     return 0.0 if beyond < 0 else min(current_app.config["LOTSEN_LOGIN_MAX_DELAY"], 0.25 * 2 ** beyond)
 

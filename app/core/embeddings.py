@@ -92,16 +92,20 @@ def model_name() -> str | None:
     return model.name if model else None
 
 
-def _encode(texts: Sequence[str], is_query: bool) -> np.ndarray:
-    model = current_model()
-    if model is None:
-        raise RuntimeError("no embedding model (LOTSEN_EMBEDDING_MODEL is off or the model failed to load)")
+def _encode_with(model: _Model, texts: Sequence[str], is_query: bool) -> np.ndarray:
     texts = [" ".join(t.split()) or "-" for t in texts]
     if not texts:
         return np.zeros((0, model.dim), dtype=np.float32)
     vectors = np.asarray(model.encode(texts, is_query), dtype=np.float32).reshape(len(texts), model.dim)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
+
+
+def _encode(texts: Sequence[str], is_query: bool) -> np.ndarray:
+    model = current_model()
+    if model is None:
+        raise RuntimeError("no embedding model (LOTSEN_EMBEDDING_MODEL is off or the model failed to load)")
+    return _encode_with(model, texts, is_query)
 
 
 def embed_queries(texts: Sequence[str]) -> np.ndarray:
@@ -112,3 +116,12 @@ def embed_queries(texts: Sequence[str]) -> np.ndarray:
 def embed_passages(texts: Sequence[str]) -> np.ndarray:
     """Vectors of article passages (the model's ``passage: `` side)."""
     return _encode(texts, False)
+
+
+def query_embedder() -> Callable[[str], np.ndarray] | None:
+    """A function that embeds one question with the current app's model and can run in any thread (so that a
+    request can embed while it does other work; the model's C code runs without the GIL); None without a model."""
+    model = current_model()
+    if model is None:
+        return None
+    return lambda text: _encode_with(model, [text], True)[0]

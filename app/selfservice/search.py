@@ -30,7 +30,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -698,16 +698,23 @@ class SearchIndex:
         """Published articles matching ``text``, best first: the words (Whoosh) and the meaning (embeddings)
         each rank the articles and the two lists are fused (``fuse``). ``prefer_lang`` ranks the reader's
         language ahead of a translation that scores about the same. Without a model: the words alone."""
+        if embeddings.model_name() is None or not text.strip():
+            return self._lexical(text, limit, function, lang, complete_last, prefer_lang)
+        try:  # the question is embedded in another thread while this one runs the words-only search
+            vector = self.semantic.start_query(text)
+        except Exception:
+            log.exception("semantic search failed; answering on words alone")
+            return self._lexical(text, limit, function, lang, complete_last, prefer_lang)
+        lexical = self._lexical(text, max(limit, FUSION_DEPTH), function, lang, complete_last, prefer_lang)
         try:
-            semantic = self.semantic.search(text, FUSION_DEPTH, function, lang)
+            semantic = self.semantic.search(text, FUSION_DEPTH, function, lang, vector)
         except SQLAlchemyError:
             raise
         except Exception:  # the words still answer
             log.exception("semantic search failed; answering on words alone")
             semantic = []
         if not semantic:
-            return self._lexical(text, limit, function, lang, complete_last, prefer_lang)
-        lexical = self._lexical(text, max(limit, FUSION_DEPTH), function, lang, complete_last, prefer_lang)
+            return replace(lexical, hits=lexical.hits[:limit])
         return fuse(lexical, semantic, limit)
 
     @staticmethod

@@ -22,6 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,8 @@ PASSAGE_WORDS = 100
 MAX_PASSAGES = 12  # title passage + up to 11 body windows (1,100 words); the rest of a long body adds little
 BATCH_ARTICLES = 8  # articles embedded per database commit
 CATCH_UP_SECONDS = 2.0
+# Questions are embedded here while the request thread runs the words-only search (see ``SearchIndex.search``).
+_embedder_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lotsen-embed-query")
 
 
 def article_passages(title: str, summary: str, tags: Iterable[str], body_text: str,
@@ -310,27 +313,43 @@ class SemanticIndex:
             self._matrix = matrix
 
     # --- searching ---------------------------------------------------------------------------------------
-    def query_vector(self, text: str) -> np.ndarray:
+    def _cache_key(self, model: str, text: str) -> tuple[str, str]:
+        return model, " ".join(text.lower().split())
+
+    def start_query(self, text: str) -> Future:
+        """The question's vector, being computed in a background thread (or at once, when cached); the caller
+        can do other work meanwhile and read ``.result()``. The model must be on."""
         model = embeddings.model_name() or ""
-        key = (model, " ".join(text.lower().split()))
+        key = self._cache_key(model, text)
+        future: Future = Future()
         vector = self._query_cache.get(key)
-        if vector is None:
-            vector = embeddings.embed_queries([text])[0]
+        if vector is not None:
+            future.set_result(vector)
+            return future
+        embed = embeddings.query_embedder()
+        if embed is None:
+            raise RuntimeError("no embedding model")
+
+        def compute() -> np.ndarray:
+            computed = embed(text)
             if len(self._query_cache) > 512:
                 self._query_cache.clear()
-            self._query_cache[key] = vector
-        return vector
+            self._query_cache[key] = computed
+            return computed
 
-    def search(self, text: str, limit: int, function: str | None = None,
-               lang: str | None = None) -> list[tuple[int, str, str, float]]:
-        """The ``limit`` published articles closest in meaning to ``text`` (empty without a model)."""
+        return _embedder_pool.submit(compute)
+
+    def search(self, text: str, limit: int, function: str | None = None, lang: str | None = None,
+               vector: Future | None = None) -> list[tuple[int, str, str, float]]:
+        """The ``limit`` published articles closest in meaning to ``text`` (empty without a model). ``vector``:
+        the question's vector from ``start_query``, when the caller started it earlier."""
         if embeddings.model_name() is None or not text.strip():
             return []
         self.catch_up()
         matrix = self._matrix
         if matrix is None or not len(matrix.article_ids):
             return []
-        return rank_articles(matrix, self.query_vector(text), limit, function, lang)
+        return rank_articles(matrix, (vector or self.start_query(text)).result(), limit, function, lang)
 
     def close(self) -> None:
         self.wait(60)

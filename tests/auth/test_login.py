@@ -1,9 +1,10 @@
 import re
 
 import pytest
+from flask import current_app
 
 from app.core.db import db
-from app.core.extensions import limiter
+from app.core.extensions import limiter, process_share
 from tests.conftest import DEFAULT_PASSWORD
 
 
@@ -114,6 +115,27 @@ def test_repeated_failed_logins_are_refused_for_a_while(limited_client):
     assert response.status_code == 429
     assert "För många försök" in response.get_data(as_text=True)
     assert "Retry-After" in response.headers
+
+
+def test_each_of_several_processes_counting_on_its_own_gets_its_share_of_the_limit(make_app, create_user):
+    """Two gunicorn workers with in-memory counters: each refuses after half the limit, so an attacker whose
+    attempts are spread over both gets no more than the limit in all."""
+    app = make_app(LOTSEN_RATELIMIT_ENABLED=True, LOTSEN_LOGIN_RATE_LIMIT="4 per minute",
+                   LOTSEN_LOGIN_ADDRESS_LIMIT="100 per minute", LOTSEN_RATELIMIT_PROCESSES=2)
+    limiter.reset()
+    create_user("karin")
+    client = app.test_client()
+    for _ in range(2):
+        assert _login(client, "karin", "fel").status_code == 401
+    assert _login(client, "karin", "fel").status_code == 429
+
+
+def test_process_share_divides_every_amount_rounding_up(app):
+    current_app.config["LOTSEN_RATELIMIT_PROCESSES"] = 3
+    assert process_share("5 per minute;20 per hour") == "2 per minute;7 per hour"
+    assert process_share("60/minute, 1000 per 15 minutes") == "20/minute, 334 per 15 minutes"
+    current_app.config["LOTSEN_RATELIMIT_PROCESSES"] = 1
+    assert process_share("5 per minute") == "5 per minute"
 
 
 def test_someone_elses_failures_never_lock_the_right_password_out(limited_client):

@@ -4,6 +4,7 @@ embeddings staying in step with the database (articles written here, never the e
 from __future__ import annotations
 
 import logging
+import threading
 
 import numpy as np
 import pytest
@@ -98,6 +99,35 @@ def test_filters_hold_for_the_semantic_list(kb, app):
     assert all(kb[s].function.slug == "payroll" for s in slugs(EVERYDAY, function="payroll"))
     assert all(kb[s].lang == "en" for s in slugs("ledighet med barn", lang="en"))
     assert "utkast-om-skrivare" not in slugs("skrivaren skriver inte ut")
+
+
+def test_the_question_is_embedded_in_another_thread_while_the_words_are_searched(kb, app, monkeypatch):
+    real = embeddings.query_embedder
+    threads: list[str] = []
+
+    def recording():
+        embed = real()
+
+        def run(text):
+            threads.append(threading.current_thread().name)
+            return embed(text)
+        return run
+
+    monkeypatch.setattr(embeddings, "query_embedder", recording)
+    assert slugs("datorn vill inte släppa in mig")  # a question not embedded before in this process
+    assert threads and all(name.startswith("lotsen-embed-query") for name in threads)
+
+
+def test_a_failing_embedding_leaves_the_words_answering(kb, app, monkeypatch, caplog):
+    def broken():
+        def run(_text):
+            raise RuntimeError("engine crashed")
+        return run
+
+    monkeypatch.setattr(embeddings, "query_embedder", broken)
+    with caplog.at_level(logging.ERROR):
+        assert slugs("passerkortet borta") == ["passerkort"]
+    assert any("semantic search failed" in r.getMessage() for r in caplog.records)
 
 
 def test_without_a_model_search_works_on_words_and_says_so_once(kb, make_app, caplog, monkeypatch):
