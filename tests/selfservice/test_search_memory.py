@@ -5,12 +5,14 @@ from pathlib import Path
 
 from app.core.text import get_analyzer
 from app.selfservice.search import (
+    QueryBuilder,
     SearchDocument,
     _document_fields,
     builtin_synonym_table,
     create_index,
     open_index,
     run_query,
+    spelling_vocabulary,
     write_documents,
 )
 
@@ -57,4 +59,22 @@ def test_changes_and_merges_are_seen_and_removed_files_forgotten(tmp_path: Path)
     assert slugs(ix, "lösenord") == ["artikel-1"]
     existing = {f.name for f in (tmp_path / "ix").iterdir()}
     assert set(ix.storage._files) <= existing
+    ix.close()
+
+
+def test_typo_candidates_are_the_words_whooshs_automaton_finds(tmp_path: Path):
+    """Typo tolerance reads the vocabulary once and compares in C++; the candidates are what Whoosh's own
+    Levenshtein automaton finds (same first letter, within the distance)."""
+    ix = create_index(tmp_path / "ix")
+    write_documents(ix, [*DOCS, doc(4, "Lönespecifikation", "Lönen och lönespecifikationen, lönerevision."),
+                         doc(5, "Lösenordsbyte", "Byt lösenord, lösenorden och lösen.")])
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        builder = QueryBuilder(reader, get_analyzer(), builtin_synonym_table())
+        for typo in ("lösenrod", "lönespecifikaton", "skrivarn", "pasrekort", "lösen"):
+            maxdist = 1 if len(typo) < 8 else 2
+            whoosh = set(reader.terms_within("spell", typo, maxdist, prefix=1)) - {typo}
+            assert set(builder.corrections(typo, limit=100)) == whoosh, typo
+        assert spelling_vocabulary(reader) is spelling_vocabulary(reader)  # read once per reader
+    assert {"artikel-1", "artikel-5"} & set(slugs(ix, "lösenrod"))  # the typo still finds the password articles
     ix.close()
