@@ -264,9 +264,10 @@ def load_config(
     values.update(
         SECRET_KEY=secret_key,
         SQLALCHEMY_DATABASE_URI=database_url,
-        # SQLite: a writer waits up to 30 s for another's transaction instead of failing at once
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, **(
-            {"connect_args": {"timeout": 30}} if database_url.startswith("sqlite") else {})},
+        # SQLite: a writer waits up to 30 s for another's transaction instead of failing at once, and a file
+        # needs no ping; a server's connections are checked before use (a restarted PostgreSQL drops them)
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"timeout": 30}} if database_url.startswith("sqlite")
+        else {"pool_pre_ping": True},
         TESTING=env == "testing",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

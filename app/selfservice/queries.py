@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
@@ -53,6 +54,39 @@ def recent_articles(limit: int = 6, lang: str | None = None, prefer_lang: str | 
     elif prefer_lang:
         return _in_reader_language(query, limit, prefer_lang)
     return list(db.session.scalars(query.limit(limit)))
+
+
+@dataclass(frozen=True)
+class ArticleLink:
+    """What a list on the start page shows of an article: enough to link to it, no database object."""
+
+    slug: str
+    title: str
+    updated_at: datetime
+
+
+LIST_SECONDS = 30.0  # how long a process shows the same popular and recent lists while no article changes
+_front_page: dict[tuple, tuple[float, tuple[list[ArticleLink], list[ArticleLink]]]] = {}
+
+
+def front_page_articles(limit: int, prefer_lang: str) -> tuple[list[ArticleLink], list[ArticleLink]]:
+    """The start page's popular and recent articles. Every visitor asks for the same two lists, so a process
+    keeps them for ``LIST_SECONDS``, and at once drops them when a published article is added, changed or
+    withdrawn (one aggregate query tells); the popular order may lag the view counts by that long."""
+    version = tuple(db.session.execute(select(func.count(Article.id), func.max(Article.updated_at))
+                                       .where(Article.status == "published")).one())
+    key = (str(db.engine.url), prefer_lang, limit, version)
+    now = time.monotonic()
+    found = _front_page.get(key)
+    if found is not None and now - found[0] < LIST_SECONDS:
+        return found[1]
+    lists = tuple([ArticleLink(a.slug, a.title, a.updated_at) for a in articles]
+                  for articles in (popular_articles(limit, prefer_lang=prefer_lang),
+                                   recent_articles(limit, prefer_lang=prefer_lang)))
+    if len(_front_page) > 64:
+        _front_page.clear()
+    _front_page[key] = (now, lists)
+    return lists
 
 
 def articles_by_ids(ids: list[int]) -> dict[int, Article]:

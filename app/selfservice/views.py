@@ -55,12 +55,13 @@ def _run_search(form: SearchForm, live: bool) -> dict:
 @login_required
 def index():
     lang = current_language()
+    popular, recent = queries.front_page_articles(6, lang)
     return render_template(
         "selfservice/index.html",
         form=_search_form(),
         topics=queries.list_topics(),
-        popular=queries.popular_articles(6, prefer_lang=lang),
-        recent=queries.recent_articles(6, prefer_lang=lang),
+        popular=popular,
+        recent=recent,
         lang=lang,
         specialist_functions=current_user.functions_for(Role.SPECIALIST),
         editor_functions=current_user.functions_for(Role.EDITOR),

@@ -1,0 +1,65 @@
+"""Pages issue a fixed number of database queries whatever the length of their lists (no query per row), and the
+start page's article lists come from memory until an article changes."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from app.core.db import db
+from app.selfservice import services as article_services
+
+
+@contextmanager
+def counted():
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def queries_for(client, path: str) -> int:
+    client.get(path)  # warm: first-request work (catch-ups, caches) is not what is measured
+    with counted() as statements:
+        assert client.get(path).status_code == 200
+    return len(statements)
+
+
+@pytest.mark.parametrize("path, user", [("/workspace/it", "ivar"), ("/tickets", "erik")])
+def test_a_list_of_50_cases_costs_the_queries_of_a_list_of_5(client, auth, people, create_ticket, path, user):
+    for n in range(5):
+        create_ticket("it", "erik", subject=f"Fall {n}")
+    auth.login(user)
+    few = queries_for(client, path)
+    for n in range(45):
+        create_ticket("it", "erik" if n % 2 else "kalle", subject=f"Fler {n}")
+    assert queries_for(client, path) == few
+
+
+def article(title: str) -> article_services.ArticleData:
+    return article_services.ArticleData(title, article_services.slugify(title), "", "Text.", "sv", "it", [],
+                                        status="published")
+
+
+def test_start_page_lists_come_from_memory_until_an_article_changes(client, auth, people):
+    author = people["admin"]
+    for n in range(3):
+        article_services.create_article(article(f"Artikel {n}"), author)
+    db.session.commit()
+    auth.login("erik")
+    client.get("/")
+    with counted() as statements:
+        page = client.get("/").get_data(as_text=True)
+    assert "Artikel 2" in page
+    assert not [s for s in statements if "FROM article_tag" in s]  # the lists were not loaded again
+    article_services.create_article(article("Nyss publicerad"), author)
+    db.session.commit()
+    assert "Nyss publicerad" in client.get("/").get_data(as_text=True)
