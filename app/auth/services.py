@@ -11,6 +11,7 @@ from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.exceptions import InvalidCredentials
@@ -190,8 +191,10 @@ def user_for_session(raw: str) -> User | None:
     """The active user of a live log-in session, or None (ended, expired, unknown or deactivated)."""
     if not raw:
         return None
-    found = db.session.scalar(select(LoginSession).where(
-        LoginSession.token_hash == _hash(raw), LoginSession.expires_at > utcnow()))
+    # one query for the session, its user and the user's roles: every request of a logged-in person asks it
+    found = db.session.execute(select(LoginSession).where(
+        LoginSession.token_hash == _hash(raw), LoginSession.expires_at > utcnow())
+        .options(joinedload(LoginSession.user).joinedload(User.role_grants))).unique().scalar_one_or_none()
     if found is None or not found.user.is_active:
         return None
     found.user.login_token = raw

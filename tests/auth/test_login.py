@@ -199,3 +199,11 @@ def test_forwarded_addresses_count_only_through_configured_proxies(make_app, cre
         plain.post("/login", data={"username": "karin", "password": "fel"}, headers={"X-Forwarded-For": forwarded})
     assert plain.post("/login", data={"username": "karin", "password": "fel"},
                       headers={"X-Forwarded-For": "198.51.100.3"}).status_code == 429
+
+
+def test_every_role_of_a_logged_in_person_is_loaded_with_the_session(client, create_user):
+    """The session, the user and all their roles come in one query; a person with several roles keeps them all."""
+    create_user("multi", roles=["specialist:it", "editor:it", "specialist:hr"])
+    client.post("/login", data={"username": "multi", "password": DEFAULT_PASSWORD})
+    for path in ("/", "/workspace/it", "/workspace/hr", "/editor/articles"):
+        assert client.get(path).status_code == 200, path
