@@ -16,7 +16,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import PROJECT_ROOT, ConfigError, instance_path_from, load_config
-from app.core import security, transactions
+from app.core import security, static, transactions
 from app.core.db import db, tune_sqlite
 from app.core.extensions import babel, csrf, limiter, login_manager, migrate
 from app.core.i18n import LANGUAGES, current_language, select_locale
@@ -73,6 +73,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     security.init_app(app)
+    static.init_app(app)
     transactions.init_app(app)
 
     @app.before_request

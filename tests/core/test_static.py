@@ -1,0 +1,31 @@
+"""Static files: content-hashed URLs, cached for a year when the hash is current."""
+
+import hashlib
+from pathlib import Path
+
+from flask import url_for
+
+
+def test_static_urls_carry_the_files_hash_and_are_cached_for_a_year(app, client):
+    css = Path(app.static_folder, "css", "lotsen.css")
+    digest = hashlib.sha256(css.read_bytes()).hexdigest()[:12]
+    with app.test_request_context():
+        url = url_for("static", filename="css/lotsen.css")
+    assert url.endswith(f"?v={digest}")
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def test_an_old_or_missing_hash_is_not_cached_for_long(client):
+    for url in ("/static/css/lotsen.css", "/static/css/lotsen.css?v=000000000000"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "immutable" not in response.headers.get("Cache-Control", "")
+
+
+def test_pages_link_the_versioned_files(client, auth, create_user):
+    create_user("erik")
+    auth.login("erik")
+    page = client.get("/").get_data(as_text=True)
+    assert "/static/css/lotsen.css?v=" in page
