@@ -66,7 +66,7 @@ def page(browser, live_server):
     browser.delete_all_cookies()
 
 
-def wait_for_text(page, text: str, timeout: float = 5, within: str = "body") -> None:
+def wait_for_text(page, text: str, timeout: float = 15, within: str = "body") -> None:
     """Wait until the page (after a navigation or a script's update) shows ``text`` in ``within`` (CSS)."""
     from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By

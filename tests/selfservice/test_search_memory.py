@@ -78,3 +78,24 @@ def test_typo_candidates_are_the_words_whooshs_automaton_finds(tmp_path: Path):
         assert spelling_vocabulary(reader) is spelling_vocabulary(reader)  # read once per reader
     assert {"artikel-1", "artikel-5"} & set(slugs(ix, "lösenrod"))  # the typo still finds the password articles
     ix.close()
+
+
+def test_queries_merge_their_parts_as_union_trees_not_preloaded_arrays(tmp_path: Path):
+    """Whoosh preloads every match of an Or into arrays in an index under 5,000 documents; the union tree can
+    skip what cannot reach the top results (half the time) and shows every term to the coordination factor."""
+    from whoosh.matching import ArrayUnionMatcher
+
+    ix = create_index(tmp_path / "ix")
+    write_documents(ix, DOCS)
+    with ix.searcher() as searcher:
+        query, _corrected, _stems = QueryBuilder(searcher.reader(), get_analyzer(),
+                                                 builtin_synonym_table()).build("glömt lösenordet skrivaren")
+
+        def matchers(m):
+            yield m
+            for child in m.children():
+                yield from matchers(child)
+
+        found = list(matchers(query.matcher(searcher, searcher.context(needs_current=False))))
+        assert not any(isinstance(m, ArrayUnionMatcher) for m in found)
+    ix.close()
