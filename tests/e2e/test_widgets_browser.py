@@ -1,10 +1,12 @@
 """The widgets on a page of another origin (an "intranet" on a second local port), and refused elsewhere."""
 
+import contextlib
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
@@ -91,6 +93,9 @@ def test_widgets_on_another_origin(page, servers):
     wait_for_text(page, "Ställ en fråga")
     page.find_element(By.ID, "subject").send_keys("Skärmen flimrar")
     page.find_element(By.ID, "description").send_keys("Skärmen på min arbetsplats flimrar.")
+    # suggested articles appear above the button and move it: send once they are shown, as a person would
+    with contextlib.suppress(TimeoutException):
+        WebDriverWait(page, 5).until(lambda d: d.find_element(By.ID, "suggestions").text.strip())
     page.find_element(By.XPATH, "//button[normalize-space()='Skicka frågan']").click()
     wait_for_text(page, "Din fråga är skickad")
     number = page.find_element(By.CSS_SELECTOR, "a[href*='/tickets/LOT-']").text
