@@ -296,6 +296,7 @@ def routing_admin():
                            if model else None, by_meaning=by_meaning,
                            embedding_model=model.embedding_model if model else None,
                            threshold=routing.direct_threshold(model),
+                           words_threshold=routing.direct_threshold(model, by_meaning=False) if by_meaning else None,
                            overridden=current_app.config["LOTSEN_ROUTING_MIN_CONFIDENCE"] is not None,
                            ), 400 if rule_form.errors else 200
 

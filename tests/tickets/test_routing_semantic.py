@@ -185,14 +185,32 @@ def test_admin_page_shows_votes_and_cases_close_in_meaning(app, client, auth, pe
     assert "Liknande lösta ärenden" in page and "Sladden" in page
 
 
-def test_only_cases_the_words_leave_unsure_are_embedded(app, people, monkeypatch):
+def worded_corpus() -> list[Example]:
+    """Examples whose words do generalise: one word of its own per function."""
     analyzer = get_analyzer()
     marker = {"it": "skrivare", "payroll": "lönespecifikation", "hr": "föräldraledighet",
               "facilities": "passerkort", "procurement": "ramavtal"}
-    worded = [Example(features(analyzer, f"{marker[label]} ord{n}"), label, 1.0, f"worded:{n}",
-                      f"{marker[label]} ord{n}", f"seed:w{n}")
-              for n, label in enumerate(LABELS * 8)]
-    model = save_model([*concept_corpus(), *worded])
+    return [Example(features(analyzer, f"{marker[label]} ord{n}"), label, 1.0, f"worded:{n}",
+                    f"{marker[label]} ord{n}", f"seed:w{n}")
+            for n, label in enumerate(LABELS * 8)]
+
+
+def test_admin_page_says_which_threshold_a_decision_used(app, client, auth, people):
+    model = save_model([*concept_corpus(), *worded_corpus()])
+    auth.login("chef.admin")
+    page = client.get("/admin/routing").get_data(as_text=True)
+    words = round(model.threshold(by_meaning=False) * 100, 1)
+    assert f"{words} % när orden ensamma avgör" in page
+    page = client.post("/admin/routing", data={"action": "test", "test-subject": "Skrivaren",
+                                               "test-body": "Skrivaren igen"}).get_data(as_text=True)
+    assert f"tröskel {words} %; orden ensamma" in page
+    page = client.post("/admin/routing", data={"action": "test", "test-subject": "Skärmen",
+                                               "test-body": "Den är svart och datorn fryser"}).get_data(as_text=True)
+    assert "; ord och betydelse)" in page
+
+
+def test_only_cases_the_words_leave_unsure_are_embedded(app, people, monkeypatch):
+    model = save_model([*concept_corpus(), *worded_corpus()])
     assert model.threshold(by_meaning=False) is not None
     embedded: list[str] = []
     real = embeddings.embed_queries
