@@ -156,7 +156,7 @@ def retrain_if_stale(path: Path | None = None) -> bool:
     path = path or model_path()
     if path.exists():
         try:
-            stored = RoutingModel.load(path).trained_on.get("state")
+            stored = RoutingModel.trained_state(path)
         except (OSError, ValueError):
             stored = None
         if stored == list(training_state()):

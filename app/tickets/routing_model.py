@@ -410,6 +410,12 @@ class RoutingModel:
             if old.name != exemplars_name:
                 old.unlink(missing_ok=True)
 
+    @staticmethod
+    def trained_state(path: Path):
+        """What the model at ``path`` was trained on (``trained_on["state"]``), read without loading its weights
+        or vectors: the worker asks every round."""
+        return json.loads(path.read_text(encoding="utf-8")).get("trained_on", {}).get("state")
+
     @classmethod
     def load(cls, path: Path) -> RoutingModel:
         data = json.loads(path.read_text(encoding="utf-8"))
