@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,12 +17,14 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import PROJECT_ROOT, ConfigError, instance_path_from, load_config
-from app.core import security, static, transactions
+from app.core import counters, i18n, security, static, transactions
 from app.core.db import db, tune_sqlite
 from app.core.extensions import babel, csrf, limiter, login_manager, migrate
 from app.core.i18n import LANGUAGES, current_language, select_locale
 
-__all__ = ["ConfigError", "create_app"]
+__all__ = ["ConfigError", "create_app", "warm_up"]
+
+log = logging.getLogger(__name__)
 
 
 def create_app(config_override: Mapping[str, Any] | None = None) -> Flask:
@@ -59,6 +62,26 @@ def create_app(config_override: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+def warm_up(app: Flask) -> None:
+    """Load now what the first requests of a new server process would otherwise wait for: every template
+    compiled, the search index and its vocabulary open, the Swedish lexicon, the embedding model and the routing
+    model (gunicorn calls this before a worker takes requests). A failure is logged; requests then load lazily."""
+    from app.selfservice.search import warm_up as warm_up_search
+    from app.tickets.routing import current_model
+
+    started = time.perf_counter()
+    for name in app.jinja_env.list_templates(filter_func=lambda name: name.endswith((".html", ".txt"))):
+        app.jinja_env.get_template(name)
+    with app.app_context():
+        for step in (warm_up_search, current_model):
+            try:
+                step()
+            except Exception:
+                log.exception("warming up (%s) failed; it is loaded on first use instead", step.__name__)
+        db.session.remove()
+    log.info("warmed up in %.1f s", time.perf_counter() - started)
+
+
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
@@ -66,6 +89,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    i18n.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -75,6 +99,7 @@ def _init_extensions(app: Flask) -> None:
     security.init_app(app)
     static.init_app(app)
     transactions.init_app(app)
+    counters.init_app(app)
 
     @app.before_request
     def refuse_nul_bytes():

@@ -79,6 +79,7 @@ def make_app(migrated_database, tmp_path) -> Iterator[Callable[..., Flask]]:
             "LOTSEN_DATABASE_URL": migrated_database,
             "LOTSEN_SECRET_KEY": "test-secret-key",
             "LOTSEN_RATELIMIT_ENABLED": False,
+            "LOTSEN_COUNTER_FLUSH_SECONDS": 0,  # view counts written after each request, as a test expects
             "WTF_CSRF_ENABLED": False,
             # words only unless a test asks for the model (tests/selfservice/test_semantic.py): embedding
             # every test's articles would slow the whole suite down

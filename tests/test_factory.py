@@ -96,3 +96,25 @@ def test_flask_command_reports_configuration_errors(tmp_path, project_root):
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "Lotsen configuration error: LOTSEN_DATABASE_URL" in result.stderr
+
+
+def test_warm_up_loads_what_the_first_requests_would_wait_for(app):
+    """gunicorn warms each new process up before it takes requests: the templates compiled, the search index
+    open (a first search otherwise opens it, reads its vocabulary and the Swedish lexicon)."""
+    from app import warm_up
+    from app.selfservice.search import close_all, get_index
+
+    get_index(app).catch_up(force=True)  # an index exists, as on a server that has run before
+    close_all()
+    assert get_index(app)._index is None
+    warm_up(app)
+    assert get_index(app)._index is not None
+    assert len(app.jinja_env.cache) >= 30
+    assert "selfservice/search.html" in {key[1] for key in app.jinja_env.cache}
+
+
+def test_gunicorn_warms_each_worker_up(project_root):
+    from app import warm_up
+
+    config = (project_root / "gunicorn.conf.py").read_text(encoding="utf-8")
+    assert "warm_up(app)" in config and callable(warm_up)

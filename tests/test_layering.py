@@ -36,8 +36,10 @@ REQUEST_GLOBALS = {"flask.request", "flask.session", "flask.g", "flask_login.cur
 REQUEST_EDGE = {"app/__init__.py", "app/core/transactions.py", "app/core/security.py", "app/core/static.py",
                 "app/core/i18n.py",
                 "app/core/permissions.py"}
-# semantic.py writes derived data (article embeddings) after the request's commit, in a session of its own
-MAY_COMMIT = {"app/core/transactions.py", "app/core/mail.py", "app/demo.py", "app/selfservice/semantic.py"}
+# semantic.py writes derived data (article embeddings) after the request's commit, in a session of its own; so
+# does counters.py (batched view counts)
+MAY_COMMIT = {"app/core/transactions.py", "app/core/mail.py", "app/demo.py", "app/selfservice/semantic.py",
+              "app/core/counters.py"}
 UPPER_LAYERS_FOR_MODELS = ("services", "forms", "views", "queries", "cli")
 SERVICE_MODULES = ("services", "routing", "sla", "search")
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request
-from flask_babel import get_locale
+from babel.support import NullTranslations
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
+from flask_babel import Domain, get_locale
 from flask_login import current_user
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -21,6 +22,39 @@ def select_locale() -> str:
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+class RequestDomain(Domain):
+    """Flask-Babel's message domain, with the translations looked up once per request and locale.
+
+    Flask-Babel walks ``g`` five times per lookup and a page translates about a hundred strings (templates,
+    labels, lazy form texts): about 1 ms of a 4 ms page. The cache sits beside Flask-Babel's own per-request
+    state and is keyed on the locale object it holds, so ``force_locale`` (mails in the recipient's
+    language) still switches language.
+    """
+
+    def get_translations(self) -> NullTranslations:
+        state = g.get("_flask_babel") if has_app_context() else None
+        locale = getattr(state, "babel_locale", None)
+        if locale is None:  # outside a request, or not chosen yet: Flask-Babel chooses (and remembers) it
+            return super().get_translations()
+        cached = getattr(state, "lotsen_translations", None)
+        if cached is None or cached[0] is not locale:
+            cached = state.lotsen_translations = (locale, super().get_translations())
+        return cached[1]
+
+
+def init_app(app: Flask) -> None:
+    """Flask-Babel with ``RequestDomain``, in Python code and in templates (after ``babel.init_app``)."""
+    domain = RequestDomain(domain=app.extensions["babel"].default_domain)
+    app.extensions["babel"].instance.domain_instance = domain
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: domain.get_translations().ugettext(s),
+        ngettext=lambda s, p, n: domain.get_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: domain.get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: domain.get_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
 
 def current_language() -> str:

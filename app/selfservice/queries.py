@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, case, exists, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, lazyload
 
 from app.auth.models import SupportFunction
 from app.core.db import db, utcnow
@@ -92,7 +92,9 @@ def front_page_articles(limit: int, prefer_lang: str) -> tuple[list[ArticleLink]
 def articles_by_ids(ids: list[int]) -> dict[int, Article]:
     if not ids:
         return {}
-    return {a.id: a for a in db.session.scalars(select(Article).where(Article.id.in_(ids)))}
+    # lists of results show no tags: they are read only if a page asks for them
+    return {a.id: a for a in db.session.scalars(select(Article).where(Article.id.in_(ids))
+                                                .options(lazyload(Article.tag_rows)))}
 
 
 def list_topics() -> list[Topic]:

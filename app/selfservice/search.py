@@ -77,6 +77,8 @@ REBUILD_JOIN_SECONDS = 60.0  # closing an index waits this long for its backgrou
 META_FILE = "lotsen-meta.json"
 _ALWAYS = object()
 REINDEX_AFTER_COMMIT = "lotsen_reindex_articles"
+SYNONYMS_AFTER_COMMIT = "lotsen_synonyms_changed"
+RESULT_CACHE_SIZE = 2048  # answers kept per process, for as long as the index, synonyms and vectors are unchanged
 # Fusion of the words and the meaning (tuned on half 1 of the development set, checked on half 2; README)
 RRF_K = 60.0
 SEMANTIC_WEIGHT = 1.0
@@ -197,7 +199,7 @@ class SearchHit:
     article_id: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class SearchResult:
     hits: list[SearchHit]
     total: int
@@ -404,7 +406,7 @@ class SearchIndex:
     """
 
     def __init__(self, path: Path, synonyms_loader: Callable[[], list[list[str]]] | None = None,
-                 memory_budget: int = DEFAULT_MEMORY_BUDGET):
+                 memory_budget: int = DEFAULT_MEMORY_BUDGET, synonyms_stamp: Callable[[], object] | None = None):
         self.path = path
         self.memory_budget = memory_budget
         self.meta_path = path / META_FILE
@@ -415,8 +417,12 @@ class SearchIndex:
         self._lock = threading.RLock()
         self._last_catch_up = 0.0
         self._synonyms_loader = synonyms_loader or (lambda: [])
+        self._synonyms_stamp = synonyms_stamp
         self._synonyms_key: object = None
+        self._synonyms_checked = 0.0
         self._synonym_table: SynonymTable | None = None
+        self._searcher_generation = 0  # counts the searchers opened: a new one means the index changed
+        self._results: dict[tuple, tuple[tuple, SearchResult]] = {}
         self._failed = False  # the index failed us; searches use the database until a rebuild is in place
         self._failed_build: str | None = None
         self._rebuilder: threading.Thread | None = None
@@ -696,16 +702,53 @@ class SearchIndex:
             self._close_searcher()
         if self._searcher is None:
             self._searcher = ix.searcher(weighting=BM25F(B=0.75, K1=1.2))
+            self._searcher_generation += 1
         return self._searcher
 
     def synonym_table(self) -> SynonymTable:
-        groups = self._synonyms_loader()
-        key = tuple(tuple(g) for g in groups)
+        """The built-in and the editors' synonyms. A change saved through this process is used at once (see
+        ``synonyms_changed``); one saved through another is read within ``CATCH_UP_SECONDS``."""
+        now = time.monotonic()
+        if self._synonym_table is not None and now - self._synonyms_checked < CATCH_UP_SECONDS:
+            return self._synonym_table
+        groups = None
+        if self._synonyms_stamp is not None:
+            key = self._synonyms_stamp()
+        else:
+            groups = self._synonyms_loader()
+            key = tuple(tuple(g) for g in groups)
         if self._synonym_table is None or key != self._synonyms_key:
-            builtin = _builtin_synonyms()
-            self._synonym_table = SynonymTable([*builtin, *groups], get_analyzer())
+            groups = self._synonyms_loader() if groups is None else groups
+            self._synonym_table = SynonymTable([*_builtin_synonyms(), *groups], get_analyzer())
             self._synonyms_key = key
+        self._synonyms_checked = now
         return self._synonym_table
+
+    def forget_synonyms(self) -> None:
+        """Read the editors' synonyms again on the next search."""
+        self._synonyms_checked = 0.0
+
+    def _state(self) -> tuple | None:
+        """What an answer depends on besides the question: the synonyms, the index as the current searcher sees
+        it, and the article vectors, each brought up to date first (at the usual catch-up pace). None while the
+        index is unusable (answers from the database are not kept)."""
+        if self._failed:
+            return None
+        try:
+            self.synonym_table()
+            self.catch_up()
+            with self._lock:
+                self._current_searcher()
+                generation = self._searcher_generation
+        except SQLAlchemyError:
+            raise
+        except Exception:  # the search itself meets the same failure and falls back
+            return None
+        vectors = None
+        if embeddings.model_name() is not None:
+            self.semantic.catch_up()
+            vectors = self.semantic.state
+        return self._synonyms_key, generation, vectors
 
     def search(
         self,
@@ -718,7 +761,25 @@ class SearchIndex:
     ) -> SearchResult:
         """Published articles matching ``text``, best first: the words (Whoosh) and the meaning (embeddings)
         each rank the articles and the two lists are fused (``fuse``). ``prefer_lang`` ranks the reader's
-        language ahead of a translation that scores about the same. Without a model: the words alone."""
+        language ahead of a translation that scores about the same. Without a model: the words alone.
+
+        Answers are kept in memory per question and filters while the index, synonyms and vectors they came
+        from are unchanged: the common questions of a morning are each ranked once per process."""
+        key = (text, limit, function, lang, complete_last, prefer_lang)
+        state = self._state()
+        if state is not None:
+            kept = self._results.get(key)
+            if kept is not None and kept[0] == state:
+                return kept[1]
+        result = self._search(text, limit, function, lang, complete_last, prefer_lang)
+        if state is not None and state == self._state():
+            if len(self._results) >= RESULT_CACHE_SIZE:
+                self._results.clear()
+            self._results[key] = (state, result)
+        return result
+
+    def _search(self, text: str, limit: int, function: str | None, lang: str | None, complete_last: bool,
+                prefer_lang: str | None) -> SearchResult:
         if embeddings.model_name() is None or not text.strip():
             return self._lexical(text, limit, function, lang, complete_last, prefer_lang)
         try:  # the question is embedded in another thread while this one runs the words-only search
@@ -998,8 +1059,14 @@ def published_articles(session: Session) -> list[Article]:
     return list(session.scalars(select(Article).where(Article.status == "published").order_by(Article.id)))
 
 
-def snippet(text: str, stems: set[str], length: int = 220) -> Markup:
+def snippet(text: str, stems: Iterable[str], length: int = 220) -> Markup:
     """The passage of ``text`` that holds most of the query's words, with those words marked."""
+    return _snippet(text, frozenset(stems), length)
+
+
+@lru_cache(maxsize=1024)
+def _snippet(text: str, stems: frozenset[str], length: int) -> Markup:
+    """``snippet``, remembered: the common questions bring back the same articles again and again."""
     found = [w for w in words(text) if not _word_terms(w.text).isdisjoint(stems)]
     if not text:
         return Markup("")
@@ -1051,11 +1118,18 @@ def get_index(app: Flask | None = None) -> SearchIndex:
     with _indexes_lock:
         index = _indexes.get(str(path))
         if index is None:
-            from app.selfservice.synonyms import editor_synonym_groups
+            from app.selfservice.synonyms import editor_synonym_groups, editor_synonyms_stamp
 
             index = _indexes[str(path)] = SearchIndex(path, editor_synonym_groups,
-                                                      app.config["LOTSEN_SEARCH_MEMORY_MB"] * 2**20)
+                                                      app.config["LOTSEN_SEARCH_MEMORY_MB"] * 2**20,
+                                                      editor_synonyms_stamp)
         return index
+
+
+def warm_up() -> None:
+    """Open the current app's index with its vocabulary and synonyms, and load the lexicon and the embedding
+    model, by answering one question (``app.warm_up``)."""
+    get_index().search("lön semester", limit=1, prefer_lang="sv")
 
 
 def close_all() -> None:
@@ -1069,6 +1143,11 @@ def close_all() -> None:
 def mark_for_reindex(article: Article) -> None:
     """Ask for ``article`` to be (re)indexed once the current transaction commits."""
     db.session.info.setdefault(REINDEX_AFTER_COMMIT, set()).add(article.id)
+
+
+def synonyms_changed() -> None:
+    """Have this process's searches read the editors' synonyms again once the current transaction ends."""
+    db.session.info[SYNONYMS_AFTER_COMMIT] = True
 
 
 _listening = False
@@ -1085,6 +1164,8 @@ def init_app(app: Flask) -> None:
     def reindex_after_transaction(session: Session, transaction) -> None:
         if transaction.parent is not None:  # a savepoint; wait for the outermost transaction
             return
+        if session.info.pop(SYNONYMS_AFTER_COMMIT, False):
+            get_index().forget_synonyms()
         ids = session.info.pop(REINDEX_AFTER_COMMIT, None)
         if not ids:
             return

@@ -287,6 +287,12 @@ class SemanticIndex:
     def invalidate(self) -> None:
         self._dirty = True
 
+    @property
+    def state(self) -> tuple | None:
+        """Identifies the vectors searched now (changes whenever they are reloaded)."""
+        matrix = self._matrix
+        return None if matrix is None else matrix.key
+
     def _load(self, key: tuple, model: str | None) -> None:
         rows = db.session.execute(
             select(Article.id, Article.slug, Article.lang, Article.function_id, ArticleEmbedding.dim,

@@ -19,9 +19,11 @@ from urllib.parse import urlsplit
 import yaml
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.auth.services import get_function, list_functions
+from app.core import counters
 from app.core.db import db, utcnow
 from app.core.permissions import Role
 from app.core.text import fold
@@ -257,9 +259,17 @@ def feedback_of(article: Article, user: User) -> ArticleFeedback | None:
         ArticleFeedback.article_id == article.id, ArticleFeedback.user_id == user.id))
 
 
+def _add_views(session: Session, counts: dict[int, int]) -> None:
+    for article_id, views in counts.items():
+        session.execute(update(Article).where(Article.id == article_id).values(view_count=Article.view_count + views))
+
+
+article_views = counters.register("article_views", _add_views)
+
+
 def record_view(article: Article, user: User | None, search_log_id: int | None = None) -> None:
-    """Count a reading, and remember which search (if any) led to it."""
-    db.session.execute(update(Article).where(Article.id == article.id).values(view_count=Article.view_count + 1))
+    """Count a reading (in a batch, see ``app.core.counters``), and remember which search (if any) led to it."""
+    article_views.add(article.id)
     if search_log_id and user is not None:
         db.session.execute(update(SearchLog).where(
             SearchLog.id == search_log_id, SearchLog.user_id == user.id).values(clicked_article_id=article.id))

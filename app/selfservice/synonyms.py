@@ -1,17 +1,18 @@
 """The editors' synonym list: groups of phrases that search treats as the same (``lönespec = lönespecifikation``).
 
-Search reads it on every query, so a saved change is used at once; the built-in lists in
-``app/core/text_data`` come on top.
+A saved change is used at once by the process that saved it and within seconds by the others (search checks
+``editor_synonyms_stamp``); the built-in lists in ``app/core/text_data`` come on top.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from app.auth.models import User
 from app.core.db import db, utcnow
 from app.core.transactions import DomainError
 from app.selfservice.models import SynonymGroup
+from app.selfservice.search import synonyms_changed
 
 
 class SynonymError(DomainError):
@@ -25,6 +26,12 @@ class SynonymError(DomainError):
 
 def editor_synonym_groups() -> list[list[str]]:
     return [group.phrase_list for group in db.session.scalars(select(SynonymGroup).order_by(SynonymGroup.id))]
+
+
+def editor_synonyms_stamp() -> tuple:
+    """Changes whenever the list is saved (every save rewrites all groups with a new time)."""
+    return tuple(db.session.execute(select(func.count(SynonymGroup.id), func.max(SynonymGroup.id),
+                                           func.max(SynonymGroup.updated_at))).one())
 
 
 def synonyms_as_text() -> str:
@@ -54,4 +61,5 @@ def replace_synonyms(text: str, editor: User) -> int:
     for phrases in groups:
         db.session.add(SynonymGroup(phrases=" = ".join(phrases), updated_by_id=editor.id, updated_at=utcnow()))
     db.session.flush()
+    synonyms_changed()
     return len(groups)

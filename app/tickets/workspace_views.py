@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -35,19 +36,24 @@ from app.tickets.view_helpers import visible_ticket
 specialist_required = role_required(Role.SPECIALIST)
 
 
+STATUS_LABELS = {"new": _l("New"), "open": _l("Open"), "waiting": _l("Waiting for you"),
+                 "resolved": _l("Resolved"), "closed": _l("Closed")}
+PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+VIEW_LABELS = {"unassigned": _l("Unassigned"), "mine": _l("Mine"), "waiting": _l("Waiting on requester"),
+               "open": _l("All open"), "due_soon": _l("Due soon"), "breached": _l("Breached"),
+               "resolved": _l("Resolved")}
+
+
 def status_label(status: str) -> str:
-    return {"new": _("New"), "open": _("Open"), "waiting": _("Waiting for you"), "resolved": _("Resolved"),
-            "closed": _("Closed")}.get(status, status)
+    return str(STATUS_LABELS.get(status, status))
 
 
 def priority_label(priority: str) -> str:
-    return {"low": _("Low"), "normal": _("Normal"), "high": _("High"), "urgent": _("Urgent")}.get(priority, priority)
+    return str(PRIORITY_LABELS.get(priority, priority))
 
 
 def view_label(view: str) -> str:
-    return {"unassigned": _("Unassigned"), "mine": _("Mine"), "waiting": _("Waiting on requester"),
-            "open": _("All open"), "due_soon": _("Due soon"), "breached": _("Breached"),
-            "resolved": _("Resolved")}[view]
+    return str(VIEW_LABELS[view])
 
 
 @bp.app_context_processor

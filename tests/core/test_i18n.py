@@ -50,3 +50,18 @@ def test_layout_has_landmarks_and_skip_link(client):
     assert "<header" in html and "<footer" in html
     assert 'aria-label="Språk"' in html
     assert "https://" not in html.split("<body>")[0], "no outside resources in <head>"
+
+
+def test_translations_follow_force_locale_within_a_request(app):
+    """Translations are looked up once per request and locale: a mail in the recipient's language in the
+    middle of a Swedish page still comes out in English, and the page goes on in Swedish."""
+    from flask import render_template_string
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context("/"):
+        assert gettext("Log out") == "Logga ut"
+        with force_locale("en"):
+            assert gettext("Log out") == "Log out"
+            assert render_template_string("{{ _('Log out') }}") == "Log out"
+        assert render_template_string("{{ _('Log out') }}") == "Logga ut"
+        assert gettext("Log out") == "Logga ut"

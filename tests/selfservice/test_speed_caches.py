@@ -1,0 +1,102 @@
+"""What makes the common pages cheap without changing what they show: article views counted in batches (a
+read is no write), answers to the same question kept while nothing they depend on changed, and synonyms read
+again when they change, at once in this process and within seconds from another."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event, select
+
+import app.selfservice.search as search_module
+from app.core import counters
+from app.core.db import db
+from app.selfservice import services
+from app.selfservice.models import Article, SynonymGroup
+from app.selfservice.search import get_index
+
+
+@contextmanager
+def counted():
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def views_of(slug: str) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(Article.view_count).where(Article.slug == slug))
+
+
+def test_reading_an_article_writes_nothing_and_its_views_are_written_in_a_batch(app, client, create_user, auth,
+                                                                                 corpus):
+    app.config["LOTSEN_COUNTER_FLUSH_SECONDS"] = 3600
+    create_user("karin")
+    auth.login("karin")
+    client.get("/articles/passerkort")
+    with counted() as statements:
+        assert client.get("/articles/passerkort").status_code == 200
+    assert not [s for s in statements if s.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]
+    assert views_of("passerkort") == 0
+    assert services.article_views.pending(app) == {corpus["passerkort"].id: 2}
+    assert counters.flush(app) == 1
+    assert views_of("passerkort") == 2 and services.article_views.pending(app) == {}
+    app.config["LOTSEN_COUNTER_FLUSH_SECONDS"] = 0  # due: the next request writes its view as it ends
+    client.get("/articles/passerkort")
+    assert views_of("passerkort") == 3
+
+
+def test_a_failed_write_keeps_the_views_for_the_next_one(app, client, create_user, auth, corpus, monkeypatch):
+    app.config["LOTSEN_COUNTER_FLUSH_SECONDS"] = 3600
+    create_user("karin")
+    auth.login("karin")
+    client.get("/articles/passerkort")
+
+    def broken(_session, _counts):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(services.article_views, "write", broken)
+    assert counters.flush(app) == 0
+    assert services.article_views.pending(app) == {corpus["passerkort"].id: 1}
+    monkeypatch.undo()
+    assert counters.flush(app) == 1
+    assert views_of("passerkort") == 1
+
+
+def test_the_same_question_is_ranked_once_until_an_article_changes(app, corpus, monkeypatch):
+    runs = []
+    real = search_module.run_query
+
+    def counting(*args, **kwargs):
+        runs.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(search_module, "run_query", counting)
+    first = get_index().search("passerkort")
+    assert get_index().search("passerkort") == first and len(runs) == 1
+    assert get_index().search("passerkort", function="it") != first and len(runs) == 2  # other filters
+    article = corpus["passerkort"]
+    services.update_article(article, services.ArticleData(
+        title="Passerkort", slug=article.slug, summary="", lang="sv", body="Nu med blåbärssoppa.",
+        function="facilities", tags=["passerkort"], status="published"), None)
+    db.session.commit()
+    assert [h.slug for h in get_index().search("blåbärssoppa").hits] == ["passerkort"]
+    get_index().search("passerkort")
+    assert runs.count("passerkort") == 3  # the index changed: ranked again
+
+
+def test_synonyms_saved_by_another_process_are_read_within_the_catch_up_time(app, corpus, monkeypatch):
+    assert "vard-av-sjukt-barn" not in [h.slug for h in get_index().search("snorungar").hits]
+    # written as another process would: no after-commit signal reaches this one
+    db.session.add(SynonymGroup(phrases="snorungar = vård av barn"))
+    db.session.commit()
+    assert "vard-av-sjukt-barn" not in [h.slug for h in get_index().search("snorungar").hits]  # not yet
+    monkeypatch.setattr(search_module, "CATCH_UP_SECONDS", 0.0)  # the catch-up time has passed
+    assert "vard-av-sjukt-barn" in [h.slug for h in get_index().search("snorungar").hits]
