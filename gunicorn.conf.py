@@ -1,7 +1,11 @@
 """gunicorn settings for Lotsen: ``gunicorn -c gunicorn.conf.py wsgi:app`` (``make run`` uses them too).
 
-The embedded default is one process with threads. Several processes (``LOTSEN_WEB_WORKERS`` > 1, or ``-w N``
-on the command line) should share their rate-limit counters (``LOTSEN_RATELIMIT_STORAGE_URI=redis://...``); with
+One process per core (at most 4; ``LOTSEN_WEB_WORKERS``), each with 4 threads (``LOTSEN_WEB_THREADS``): Python
+runs one thread at a time in a process, so the cores are used by processes, and threads only overlap waits (the
+database, the directory). More threads cost CPU under load (8 threads: about 30 % more per request with 16
+connections, bench/pages.py). Each process is warmed up before it takes requests (``app.warm_up``).
+
+Several processes should share their rate-limit counters (``LOTSEN_RATELIMIT_STORAGE_URI=redis://...``); with
 the in-memory default each process counts on its own, so each gets an equal share of every limit
 (``LOTSEN_RATELIMIT_PROCESSES``): together they let through about the limit, never a multiple of it.
 """
@@ -9,9 +13,9 @@ the in-memory default each process counts on its own, so each gets an equal shar
 import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
-workers = int(os.environ.get("LOTSEN_WEB_WORKERS", "1"))
+workers = int(os.environ.get("LOTSEN_WEB_WORKERS") or min(os.cpu_count() or 1, 4))
 worker_class = "gthread"
-threads = int(os.environ.get("LOTSEN_WEB_THREADS", "8"))
+threads = int(os.environ.get("LOTSEN_WEB_THREADS", "4"))
 timeout = 60
 graceful_timeout = 20
 accesslog = "-"

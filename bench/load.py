@@ -1,11 +1,13 @@
 """``make load`` (or ``python -m bench.load``): an intranet morning against Lotsen as it runs in production.
 
-One command, on this machine: a fresh PostgreSQL schema (``lotsen_load`` in the database of ``--database-url``,
-created if missing; the previous run's schema is dropped first), migrated, with the demo data and one local
-account per simulated employee; a real SMTP sink on loopback (aiosmtpd); gunicorn with ``gunicorn.conf.py``
-(gthread; two processes with rate-limit counters in Redis when Redis answers on 127.0.0.1:6379, else one) and
-the mail worker beside it, all with ``LOTSEN_ENV=production``, a generated secret key and a temporary instance
-folder. Then ``--users`` simulated people (200) use the real pages for ``--seconds`` (60), each with a cookie jar
+One command, on this machine, once on the embedded default (SQLite in the run's instance folder) and once on
+PostgreSQL (``--database`` picks one): a fresh database (for PostgreSQL the schema ``lotsen_load`` in the
+database of ``--database-url``, created if missing; the previous run's schema is dropped first), migrated, with
+the demo data and one local account per simulated employee; a real SMTP sink on loopback (aiosmtpd); gunicorn
+with ``gunicorn.conf.py`` (gthread, two processes; rate-limit counters in Redis when Redis answers on
+127.0.0.1:6379, else in each process's memory, each with its share) and the mail worker beside it, all with
+``LOTSEN_ENV=production``, a generated secret key and a temporary instance folder. Then ``--users``
+simulated people (200) use the real pages for ``--seconds`` (60), each with a cookie jar
 and User-Agent of their own: log in through the form, then search, read articles, open "Mina ärenden" and
 their cases, and ask questions through the question form (now and then sending the same form twice, at once or
 one after the other, as a double click or a reload would); a few of them are the demo specialists working their
@@ -47,6 +49,7 @@ import aiohttp
 import psycopg
 from aiosmtpd.controller import Controller
 from psycopg import sql
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -124,6 +127,9 @@ class Results:
     started: float = 0.0
     finished: float = 0.0
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    # requests sent once everybody has arrived and logged in (the ramp's 200 password checks are over)
+    steady_from: float = float("inf")
+    steady: list[float] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
     errors: list[dict] = field(default_factory=list)
     questions: int = 0  # forms that reached their "sent" page
@@ -200,6 +206,8 @@ class Visitor:
                           f"{exc} after {time.monotonic() - started:.1f} s")
             raise UnexpectedAnswerError from exc
         results.latencies[kind].append((time.monotonic() - started) * 1000)
+        if started >= results.steady_from:
+            results.steady.append((time.monotonic() - started) * 1000)
         results.statuses[status] += 1
         if status not in expect:
             detail = f"Location: {location}" if location else re.sub(r"\s+", " ", _text_of(body))[:600]
@@ -395,6 +403,7 @@ async def drive(base: str, users: int, seconds: float, ramp: float, password: st
     employees = users - specialists
     cpu_before = time.process_time()
     results.started = time.monotonic()
+    results.steady_from = results.started + ramp + 2.0  # the last arrivals' log-in and start page
     deadline = results.started + seconds
     master = random.Random(seed)
     tasks = []
@@ -537,11 +546,20 @@ def _status_of(url: str) -> int | None:
     return asyncio.run(get())
 
 
+def query(url: str, statement: str, **params) -> list:
+    """Rows of one read-only statement on the run's database (PostgreSQL or SQLite alike)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(text(statement), params))
+    finally:
+        engine.dispose()
+
+
 def outbox_state(url: str) -> dict[str, int]:
-    with connect(url) as conn:
-        row = conn.execute(
-            "SELECT count(*) FILTER (WHERE sent_at IS NULL AND NOT failed), count(*) FILTER (WHERE failed), "
-            "count(*) FILTER (WHERE sent_at IS NOT NULL) FROM outbox_message").fetchone()
+    row = query(url, "SELECT count(CASE WHEN sent_at IS NULL AND NOT failed THEN 1 END), "
+                     "count(CASE WHEN failed THEN 1 END), count(CASE WHEN sent_at IS NOT NULL THEN 1 END) "
+                     "FROM outbox_message")[0]
     return {"queued": row[0], "failed": row[1], "sent": row[2]}
 
 
@@ -559,12 +577,10 @@ def wait_for_drain(url: str, sink: Sink) -> dict[str, int]:
 
 def database_facts(url: str) -> dict:
     pattern = f"{EMPLOYEE_PREFIX}%@{EMPLOYEE_DOMAIN}"
-    with connect(url) as conn:
-        cases = conn.execute(
-            "SELECT t.number FROM ticket t JOIN user_account u ON u.id = t.requester_id WHERE u.email LIKE %s",
-            (pattern,)).fetchall()
-        outbox = conn.execute("SELECT message_id, sent_at IS NOT NULL, failed FROM outbox_message "
-                              "WHERE recipient LIKE %s", (pattern,)).fetchall()
+    cases = query(url, "SELECT t.number FROM ticket t JOIN user_account u ON u.id = t.requester_id "
+                       "WHERE u.email LIKE :pattern", pattern=pattern)
+    outbox = query(url, "SELECT message_id, sent_at IS NOT NULL, failed FROM outbox_message "
+                        "WHERE recipient LIKE :pattern", pattern=pattern)
     return {"cases": {row[0] for row in cases}, "case_rows": len(cases),
             "outbox_ids": [row[0] for row in outbox], "outbox_unsent": sum(1 for row in outbox if not row[1]),
             "outbox_failed": sum(1 for row in outbox if row[2])}
@@ -653,6 +669,14 @@ def report(args, results: Results, setup: dict, sink_mails: list[dict], facts: d
         ("load_logins", results.logins), ("load_requests", results.requests),
         ("load_requests_per_s", f"{results.requests / elapsed:.1f}"), ("load_errors", errors),
     ]
+    every = [ms for samples in results.latencies.values() for ms in samples] or [0.0]
+    steady = results.steady or [0.0]
+    steady_seconds = max(1e-9, results.finished - min(results.steady_from, results.finished))
+    for share in (0.50, 0.95, 0.99):
+        lines.append((f"load_all_p{round(share * 100)}_ms", f"{percentile(every, share):.0f}"))
+    lines.append(("load_steady_requests_per_s", f"{len(results.steady) / steady_seconds:.1f}"))
+    for share in (0.50, 0.95, 0.99):
+        lines.append((f"load_steady_p{round(share * 100)}_ms", f"{percentile(steady, share):.0f}"))
     for kind in sorted(results.latencies, key=lambda k: KIND_ORDER.index(k) if k in KIND_ORDER else 99):
         samples = results.latencies[kind]
         lines.append((f"load_{kind}_count", len(samples)))
@@ -680,12 +704,16 @@ def report(args, results: Results, setup: dict, sink_mails: list[dict], facts: d
         ("load_check_one_case_one_mail", "ok" if ok else "FAILED"),
     ]
     for name, value in lines:
-        print(f"{name}: {value}")
+        print(f"{name.replace('load_', 'load_' + setup['database'] + '_', 1)}: {value}")
 
     statuses = ", ".join(f"{status}: {count}" for status, count in sorted(results.statuses.items(), key=str))
     print(f"\n{args.users} people ({setup['specialists']} of them specialists) for {args.seconds:.0f} s on "
-          f"{setup['workers']} gunicorn process(es) x {setup['threads']} threads: {results.requests} requests, "
-          f"{results.requests / elapsed:.1f}/s; statuses {statuses}.")
+          f"{setup['database']}, {setup['workers']} gunicorn process(es) x {setup['threads']} threads: "
+          f"{results.requests} requests, "
+          f"{results.requests / elapsed:.1f}/s; statuses {statuses}. All requests p50/p95/p99 "
+          f"{percentile(every, 0.5):.0f}/{percentile(every, 0.95):.0f}/{percentile(every, 0.99):.0f} ms; once "
+          f"everybody had logged in {len(results.steady) / steady_seconds:.1f} requests/s, p50/p95/p99 "
+          f"{percentile(steady, 0.5):.0f}/{percentile(steady, 0.95):.0f}/{percentile(steady, 0.99):.0f} ms.")
     print(f"{results.questions} questions ({results.double_posts} sent twice) -> {facts['case_rows']} cases, "
           f"{len(load_mails)} mails to the askers with {len(load_ids)} distinct Message-IDs "
           f"({len(sink_mails)} mails in all at the sink, {duplicates} duplicate Message-IDs).")
@@ -721,11 +749,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=200, help="simulated people at once (default 200)")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long they work (default 60)")
+    parser.add_argument("--database", choices=("both", "sqlite", "postgresql"), default="both",
+                        help="the embedded default (SQLite), PostgreSQL, or one after the other (default)")
     parser.add_argument("--database-url", default=os.environ.get("LOTSEN_LOAD_DATABASE_URL", DEFAULT_URL),
                         help=f"PostgreSQL database to use; its schema {SCHEMA!r} is dropped and made anew "
                              f"(default {DEFAULT_URL}, created if missing)")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="gunicorn processes (default 2 with Redis on 127.0.0.1:6379, else 1)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes (default 2)")
     parser.add_argument("--threads", type=int, default=None, help="threads per process (default: gunicorn.conf.py)")
     parser.add_argument("--ramp", type=float, default=None,
                         help="seconds over which people arrive and log in (default a sixth of --seconds, at most 10)")
@@ -749,8 +778,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    run_dir = Path(tempfile.mkdtemp(prefix="lotsen-load-"))
-    print(f"Lotsen load test: {args.users} users for {args.seconds:.0f} s; logs in {run_dir}", flush=True)
+    databases = ("sqlite", "postgresql") if args.database == "both" else (args.database,)
+    codes = [run(args, database) for database in databases]
+    if len(codes) > 1:
+        print("\n" + "; ".join(f"{database}: {'passed' if code == 0 else 'FAILED'}"
+                               for database, code in zip(databases, codes, strict=True)))
+    return max(codes)
+
+
+def run(args: argparse.Namespace, database: str) -> int:
+    """One morning on ``database`` (sqlite or postgresql); the exit code."""
+    run_dir = Path(tempfile.mkdtemp(prefix=f"lotsen-load-{database}-"))
+    print(f"Lotsen load test on {database}: {args.users} users for {args.seconds:.0f} s; logs in {run_dir}",
+          flush=True)
 
     def stop_on_term(signum, frame):
         raise KeyboardInterrupt
@@ -759,12 +799,15 @@ def main(argv: list[str] | None = None) -> int:
     previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background
     processes, controller = Processes(), None
     try:
-        url = prepare_database(args.database_url)
+        if database == "sqlite":
+            url = f"sqlite:///{run_dir / 'instance' / 'lotsen.db'}"
+            where = f"SQLite in {run_dir / 'instance'}"
+        else:
+            url = prepare_database(args.database_url)
+            where = f"PostgreSQL schema {SCHEMA} in {make_url(args.database_url).database}"
         redis = redis_answers()
-        workers = args.workers or (2 if redis else 1)
-        if workers > 1 and not redis:
-            raise RuntimeError("several gunicorn processes need Redis on 127.0.0.1:6379 for rate-limit counters")
-        threads = args.threads or int(os.environ.get("LOTSEN_WEB_THREADS", "8"))
+        workers = args.workers
+        threads = args.threads or gunicorn_threads()
         port, smtp_port = free_port(), free_port()
         base = f"http://127.0.0.1:{port}"
         password = secrets.token_urlsafe(12)
@@ -781,8 +824,7 @@ def main(argv: list[str] | None = None) -> int:
         employees = args.users - specialists
         flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
         prepare_log = run_dir / "prepare.log"
-        print(f"Preparing PostgreSQL schema {SCHEMA} in {make_url(args.database_url).database} "
-              "(LOTSEN_ENV=production, generated secret key):", flush=True)
+        print(f"Preparing {where} (LOTSEN_ENV=production, generated secret key):", flush=True)
         run_step("db upgrade", [*flask, "db", "upgrade"], env, prepare_log)
         run_step("demo load --allow-production", [*flask, "demo", "load", "--allow-production"], env, prepare_log)
         run_step(f"{employees} local accounts", [sys.executable, "-c", CREATE_USERS, str(employees),
@@ -814,8 +856,9 @@ def main(argv: list[str] | None = None) -> int:
         processes.stop("gunicorn")
         processes.stop("worker")
         facts = database_facts(url)
-        setup = {"workers": workers, "threads": threads, "ratelimit": "redis" if redis else "memory",
-                 "specialists": specialists, "load_before": load_before, "idle": idle}
+        setup = {"database": database, "workers": workers, "threads": threads,
+                 "ratelimit": "redis" if redis else "memory", "specialists": specialists,
+                 "load_before": load_before, "idle": idle}
         passed = report(args, results, setup, sink.snapshot(), facts, drained,
                         server_tracebacks(run_dir / "gunicorn.log"), server_times(run_dir / "gunicorn-access.log"),
                         run_dir)
@@ -835,6 +878,12 @@ def main(argv: list[str] | None = None) -> int:
                 controller.stop()
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, previous_int)
+
+
+def gunicorn_threads() -> int:
+    """Threads per process as ``gunicorn.conf.py`` sets them (its default, or ``LOTSEN_WEB_THREADS``)."""
+    found = re.search(r'LOTSEN_WEB_THREADS", "(\d+)"', (PROJECT / "gunicorn.conf.py").read_text(encoding="utf-8"))
+    return int(os.environ.get("LOTSEN_WEB_THREADS") or (found.group(1) if found else 4))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from app.auth import services as auth_services
 from app.auth.models import User
 from app.core.db import db, delete_all_rows
 from app.core.extensions import limiter
+from app.selfservice import queries as selfservice_queries
 from app.selfservice import search
 
 TEST_DATABASE_URL = os.environ.get("LOTSEN_TEST_DATABASE_URL", "")
@@ -92,6 +93,7 @@ def make_app(migrated_database, tmp_path) -> Iterator[Callable[..., Flask]]:
 
     yield factory
     search.close_all()  # first: it waits for background index rebuilds, which read these tables
+    selfservice_queries.forget_kept_lists()
     for app in apps:
         with app.app_context():
             db.session.rollback()

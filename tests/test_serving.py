@@ -52,7 +52,7 @@ def test_several_processes_with_in_memory_counters_serve_with_a_share_of_the_lim
     assert "each lets through 1/2 of every limit" in err
 
 
-def test_one_process_with_threads_serves(tmp_path):
+def test_the_default_settings_serve(tmp_path):
     env = _env(tmp_path)
     server = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -28,7 +28,8 @@ EXTENSION = "lotsen_counters"
 
 
 class BatchedCounter:
-    """A named tally; ``write(session, counts)`` adds ``counts`` (key: amount) to the database."""
+    """A named tally; ``write(session, counts)`` adds ``counts`` (key: amount) to the database. Keys must sort:
+    they are written in order, so that two processes writing the same rows never deadlock."""
 
     def __init__(self, name: str, write: Callable[[Session, dict[Hashable, int]], None]):
         self.name = name
@@ -88,7 +89,7 @@ def flush(app: Flask) -> int:
     for name, counts in taken.items():
         try:
             with app.app_context(), Session(bind=db.engine) as session:
-                _counters[name].write(session, dict(counts))
+                _counters[name].write(session, dict(sorted(counts.items())))
                 session.commit()
             written += len(counts)
         except Exception:

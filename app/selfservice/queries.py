@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased, lazyload
 
 from app.auth.models import SupportFunction
 from app.core.db import db, utcnow
+from app.core.i18n import localized
 from app.selfservice.models import Article, ArticleFeedback, ArticleRevision, ArticleTag, SearchLog, Topic
 
 
@@ -89,6 +90,65 @@ def front_page_articles(limit: int, prefer_lang: str) -> tuple[list[ArticleLink]
     return lists
 
 
+@dataclass(frozen=True)
+class TopicLink:
+    """A start-page topic as its tile shows it."""
+
+    slug: str
+    name_sv: str
+    name_en: str
+
+    @property
+    def name(self) -> str:
+        return localized(self.name_sv, self.name_en)
+
+
+@dataclass(frozen=True)
+class FunctionChoice:
+    """A support function as a search filter offers it."""
+
+    slug: str
+    name_sv: str
+    name_en: str
+    is_first_line: bool
+
+    @property
+    def name(self) -> str:
+        return localized(self.name_sv, self.name_en)
+
+
+REFERENCE_SECONDS = 30.0  # topics and support functions change with a release or an administrator's edit
+_reference: dict[tuple[str, str], tuple[float, list]] = {}
+
+
+def _kept(kind: str, load) -> list:
+    """``load()``'s list, kept per process and database for ``REFERENCE_SECONDS``."""
+    key = (str(db.engine.url), kind)
+    now = time.monotonic()
+    found = _reference.get(key)
+    if found is None or now - found[0] >= REFERENCE_SECONDS:
+        found = _reference[key] = (now, load())
+    return found[1]
+
+
+def forget_kept_lists() -> None:
+    """Drop every list this process keeps (tests, which change topics and functions between cases)."""
+    _reference.clear()
+    _front_page.clear()
+
+
+def topic_links() -> list[TopicLink]:
+    """The start page's topics (kept for ``REFERENCE_SECONDS``: every visitor asks for the same list)."""
+    return _kept("topics", lambda: [TopicLink(t.slug, t.name_sv, t.name_en) for t in list_topics()])
+
+
+def function_choices() -> list[FunctionChoice]:
+    """The support functions a search can be limited to (kept like ``topic_links``)."""
+    return _kept("functions", lambda: [
+        FunctionChoice(f.slug, f.name_sv, f.name_en, f.is_first_line)
+        for f in db.session.scalars(select(SupportFunction).order_by(SupportFunction.sort_order))])
+
+
 def articles_by_ids(ids: list[int]) -> dict[int, Article]:
     if not ids:
         return {}
@@ -120,7 +180,8 @@ def related_articles(article: Article, limit: int = 5) -> list[Article]:
         return []
     shared = func.count(ArticleTag.id).label("shared")
     rows = db.session.execute(
-        select(Article, shared).join(ArticleTag, ArticleTag.article_id == Article.id)
+        select(Article, shared).options(lazyload(Article.tag_rows))  # the list shows titles only
+        .join(ArticleTag, ArticleTag.article_id == Article.id)
         .where(Article.status == "published", Article.id != article.id, ArticleTag.name.in_(article.tags),
                Article.lang == article.lang)
         .group_by(Article.id)

@@ -7,7 +7,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.auth.services import list_functions
 from app.core.db import db
 from app.core.i18n import current_language
 from app.core.permissions import Role
@@ -25,7 +24,7 @@ RESULTS_PER_PAGE = 10
 def _search_form() -> SearchForm:
     form = SearchForm(request.args)
     form.function.choices = [("", _("All functions"))] + [
-        (f.slug, f.name) for f in list_functions() if not f.is_first_line]
+        (f.slug, f.name) for f in queries.function_choices() if not f.is_first_line]
     form.lang.choices = [("", _("All languages")), ("sv", "Svenska"), ("en", "English")]
     return form
 
@@ -59,7 +58,7 @@ def index():
     return render_template(
         "selfservice/index.html",
         form=_search_form(),
-        topics=queries.list_topics(),
+        topics=queries.topic_links(),
         popular=popular,
         recent=recent,
         lang=lang,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 
 import app.selfservice.search as search_module
 from app.core import counters
@@ -23,11 +24,12 @@ def counted():
     def count(_conn, _cursor, statement, *_args):
         statements.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", count)
+    # every engine: the test client's app has its own, beside the one of the test's application context
+    event.listen(Engine, "before_cursor_execute", count)
     try:
         yield statements
     finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+        event.remove(Engine, "before_cursor_execute", count)
 
 
 def views_of(slug: str) -> int:
@@ -100,3 +102,14 @@ def test_synonyms_saved_by_another_process_are_read_within_the_catch_up_time(app
     assert "vard-av-sjukt-barn" not in [h.slug for h in get_index().search("snorungar").hits]  # not yet
     monkeypatch.setattr(search_module, "CATCH_UP_SECONDS", 0.0)  # the catch-up time has passed
     assert "vard-av-sjukt-barn" in [h.slug for h in get_index().search("snorungar").hits]
+
+
+def test_views_are_written_in_key_order_so_two_processes_never_deadlock(app, monkeypatch):
+    """Two processes flushing the same articles in different orders deadlocked on PostgreSQL under load."""
+    written = []
+    monkeypatch.setattr(services.article_views, "write", lambda _session, counts: written.append(list(counts)))
+    with app.test_request_context("/"):
+        for article_id in (9, 3, 7, 3, 1):
+            services.article_views.add(article_id)
+    counters.flush(app)
+    assert written == [[1, 3, 7, 9]]

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from app.core.db import db
 from app.selfservice import services as article_services
@@ -19,11 +20,12 @@ def counted():
     def count(_conn, _cursor, statement, *_args):
         statements.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", count)
+    # every engine: the test client's app has its own, beside the one of the test's application context
+    event.listen(Engine, "before_cursor_execute", count)
     try:
         yield statements
     finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+        event.remove(Engine, "before_cursor_execute", count)
 
 
 def queries_for(client, path: str) -> int:
@@ -63,3 +65,25 @@ def test_start_page_lists_come_from_memory_until_an_article_changes(client, auth
     article_services.create_article(article("Nyss publicerad"), author)
     db.session.commit()
     assert "Nyss publicerad" in client.get("/").get_data(as_text=True)
+
+
+def test_start_and_article_pages_read_only_what_changes_per_visitor(client, auth, people):
+    """The start page's topics and the search filter's functions come from memory (as the article lists do); an
+    article page reads its related articles without their tags."""
+    author = people["admin"]
+    for n in range(3):
+        data = article(f"Artikel {n}")
+        data.tags = ["gemensam"]
+        article_services.create_article(data, author)
+    db.session.commit()
+    auth.login("erik")
+    client.get("/")
+    with counted() as statements:
+        page = client.get("/").get_data(as_text=True)
+    assert "Artikel 2" in page and ">Lön</a>" in page
+    assert not [s for s in statements if "FROM topic" in s or "FROM support_function" in s]
+    client.get("/articles/artikel-0")
+    with counted() as statements:
+        page = client.get("/articles/artikel-0").get_data(as_text=True)
+    assert "Artikel 1" in page  # related, by the shared tag
+    assert len([s for s in statements if "FROM article_tag" in s]) == 1  # the article's own
