@@ -25,10 +25,11 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 def post_worker_init(worker):
     """Warm the new process up before it takes requests, and give it its share of the rate limits when they
     count in memory, each process on its own."""
-    from app import warm_up
-
     app = worker.wsgi
-    warm_up(app)
+    if app.import_name == "app":  # Lotsen (bench/pages.py serves a bare page with these settings too)
+        from app import warm_up
+
+        warm_up(app)
     storage = app.config.get("RATELIMIT_STORAGE_URI", "memory://")
     if worker.cfg.workers > 1 and storage.startswith("memory://") and app.config.get("RATELIMIT_ENABLED", True):
         app.config["LOTSEN_RATELIMIT_PROCESSES"] = worker.cfg.workers

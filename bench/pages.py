@@ -5,7 +5,10 @@ search works on a knowledge base of realistic size) and a bare Flask app renderi
 started with ``gunicorn -c gunicorn.conf.py -w 2`` on a free loopback port; ``wrk`` (Debian package, installed
 by ``make``) drives every page for ``LOTSEN_BENCH_SECONDS`` (5) with 16 connections, logged in as the demo users.
 Each page's requests per second is printed beside the bare page's, as a ratio. Goals (issue 12): start page and
-Mina ärenden >= 0.5, article and queue pages >= 0.4, search >= 0.2.
+Mina ärenden >= 0.5, article and queue pages >= 0.4, search >= 0.2. On a shared machine requests per second vary
+two- to threefold between runs, so each page's CPU time per request (the server processes' user and system time
+from /proc, divided by the requests wrk counted) is printed too, with its ratio to the bare page's: the steadier
+figure of what a page costs.
 
 The synthetic articles get random unit vectors as their stored embeddings (embedding 1,000 articles takes about
 40 minutes on this CPU, and ranking costs the same whatever the numbers are); the question itself is embedded for
@@ -110,13 +113,32 @@ def login(base: str, username: str) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in jar if c.value)
 
 
-def wrk(url: str, seconds: int, cookie: str | None = None) -> float:
+def cpu_seconds(group: int) -> float:
+    """User and system CPU time of every process in a process group (a gunicorn master and its workers)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # the fields after the name: state, ppid, pgrp, ...
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url: str, seconds: int, cookie: str | None = None, group: int | None = None) -> tuple[float, float]:
+    """Requests per second, and the server's CPU milliseconds per request (process group ``group``)."""
     command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "-H", f"User-Agent: {USER_AGENT}"]
     command += ["-H", f"Cookie: {cookie}"] if cookie else []
+    before = cpu_seconds(group) if group else 0.0
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    used = cpu_seconds(group) - before if group else 0.0
     if "Non-2xx or 3xx responses" in out:
         print(f"  {url}: some answers were not 2xx/3xx", file=sys.stderr)
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    count = int(re.search(r"(\d+) requests in", out).group(1))
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), 1000 * used / max(1, count)
 
 
 def uncached_searches(base: str, cookie: str, seconds: float, words: list[str]) -> float:
@@ -182,14 +204,17 @@ def main() -> None:
             wait_for(bare)
             erik, lars = login(base, "erik.anstalld"), login(base, "lars.lon")
             article = re.search(r'href="(/articles/[^"?]+)', fetch(base + "/search?q=semester", erik)).group(1)
-            bare_rps = wrk(bare, seconds)
+            bare_rps, bare_cpu = wrk(bare, seconds, group=servers[1].pid)
             print(f"pages_bare_rps: {bare_rps:.0f}")
+            print(f"pages_bare_cpu_ms_per_request: {bare_cpu:.2f}")
             for name, cookie, path in (("start", erik, "/"), ("mina_arenden", erik, "/tickets"),
                                        ("article", erik, article), ("queue", lars, "/workspace/payroll"),
                                        ("search", erik, "/search?q=semester")):
-                rps = wrk(base + path, seconds, cookie)
+                rps, cpu = wrk(base + path, seconds, cookie, group=servers[0].pid)
                 print(f"pages_{name}_rps: {rps:.0f}")
-                print(f"pages_{name}_ratio: {rps / bare_rps:.2f}", flush=True)
+                print(f"pages_{name}_ratio: {rps / bare_rps:.2f}")
+                print(f"pages_{name}_cpu_ms_per_request: {cpu:.2f}  (ratio {bare_cpu / max(cpu, 1e-9):.2f})",
+                      flush=True)
             uncached = uncached_searches(base, erik, seconds, words)
             print(f"pages_search_uncached_rps: {uncached:.1f}  (one connection, a new question each time)")
         finally:

@@ -6,22 +6,31 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from pathlib import Path
 
 from flask import Flask, Response, request
 
 YEAR = 365 * 24 * 3600
+RECHECK_SECONDS = 2.0
 _hashes: dict[tuple[str, int, int], str] = {}
+_checked: dict[tuple[str, str], tuple[float, str | None]] = {}
 _lock = threading.Lock()
 
 
 def file_version(folder: str, filename: str) -> str | None:
     """The first 12 hex digits of the file's SHA-256, remembered per size and modification time; None when the
-    file does not exist (the link then stays as it is and answers 404)."""
+    file does not exist (the link then stays as it is and answers 404). The file is looked at again at most
+    every ``RECHECK_SECONDS`` (a page links the same files on every request)."""
+    now = time.monotonic()
+    checked = _checked.get((folder, filename))
+    if checked is not None and now - checked[0] < RECHECK_SECONDS:
+        return checked[1]
     path = Path(folder, filename)
     try:
         stat = path.stat()
     except OSError:
+        _checked[folder, filename] = (now, None)
         return None
     key = (str(path), stat.st_size, stat.st_mtime_ns)
     with _lock:
@@ -30,6 +39,7 @@ def file_version(folder: str, filename: str) -> str | None:
         found = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
         with _lock:
             _hashes[key] = found
+    _checked[folder, filename] = (now, found)
     return found
 
 

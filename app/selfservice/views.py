@@ -113,7 +113,7 @@ def _render_article(found, feedback_form: FeedbackForm, status: int = 200):
         "selfservice/article.html",
         article=found,
         body=render_markdown(found.body, _attachment_url(found), title=found.title),
-        related=queries.related_articles(found),
+        related=queries.related_links(found),
         translations=services.translations_of(found),
         feedback=services.feedback_of(found, current_user),
         feedback_form=feedback_form,

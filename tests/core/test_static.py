@@ -29,3 +29,18 @@ def test_pages_link_the_versioned_files(client, auth, create_user):
     auth.login("erik")
     page = client.get("/").get_data(as_text=True)
     assert "/static/css/lotsen.css?v=" in page
+
+
+def test_a_changed_file_gets_a_new_version_once_looked_at_again(tmp_path, monkeypatch):
+    """Pages link the same files on every request: the file is looked at again at most every few seconds."""
+    from app.core import static
+
+    style = tmp_path / "site.css"
+    style.write_text("body { color: black }")
+    first = static.file_version(str(tmp_path), "site.css")
+    style.write_text("body { color: navy }")
+    assert static.file_version(str(tmp_path), "site.css") == first  # not looked at again yet
+    monkeypatch.setattr(static, "RECHECK_SECONDS", 0.0)
+    assert static.file_version(str(tmp_path), "site.css") != first
+    style.unlink()
+    assert static.file_version(str(tmp_path), "site.css") is None

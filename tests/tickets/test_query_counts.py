@@ -69,7 +69,7 @@ def test_start_page_lists_come_from_memory_until_an_article_changes(client, auth
 
 def test_start_and_article_pages_read_only_what_changes_per_visitor(client, auth, people):
     """The start page's topics and the search filter's functions come from memory (as the article lists do); an
-    article page reads its related articles without their tags."""
+    article page's related articles too, until a published article changes."""
     author = people["admin"]
     for n in range(3):
         data = article(f"Artikel {n}")
@@ -87,3 +87,9 @@ def test_start_and_article_pages_read_only_what_changes_per_visitor(client, auth
         page = client.get("/articles/artikel-0").get_data(as_text=True)
     assert "Artikel 1" in page  # related, by the shared tag
     assert len([s for s in statements if "FROM article_tag" in s]) == 1  # the article's own
+    assert not [s for s in statements if "JOIN article_tag" in s]  # related articles: from memory
+    changed = article("Artikel 2 omskriven")
+    changed.slug, changed.tags = "artikel-2", ["gemensam"]
+    article_services.update_article(article_services.get_article("artikel-2"), changed, author)
+    db.session.commit()
+    assert "Artikel 2 omskriven" in client.get("/articles/artikel-0").get_data(as_text=True)
