@@ -422,6 +422,7 @@ class SearchIndex:
         self._synonyms_checked = 0.0
         self._synonym_table: SynonymTable | None = None
         self._searcher_generation = 0  # counts the searchers opened: a new one means the index changed
+        self._searcher_checked = 0.0
         self._results: dict[tuple, tuple[tuple, SearchResult]] = {}
         self._failed = False  # the index failed us; searches use the database until a rebuild is in place
         self._failed_build: str | None = None
@@ -620,6 +621,7 @@ class SearchIndex:
                     else:
                         writer.delete_by_term("article_id", str(article_id))
                 writer.commit()
+                self._searcher_checked = 0.0
                 if latest > self._seen_revision() and not self._missed_between(ids, session):
                     self._write_seen_revision(latest)
                 return True
@@ -692,17 +694,24 @@ class SearchIndex:
                 else:
                     writer.delete_by_term("article_id", str(article.id))
             writer.commit()
+            self._searcher_checked = 0.0
             self._write_seen_revision(latest)
 
     # --- searching ---------------------------------------------------------------------------------------
     def _current_searcher(self):
+        """The open searcher; whether the index moved on (another process wrote) is looked at, on disk, at most
+        every ``CATCH_UP_SECONDS``, and at once after this process wrote."""
         ix = self._open()
-        if self._searcher is not None and not self._searcher.up_to_date():
-            # not Searcher.refresh(): it reuses segment readers and so misses deletions in them
-            self._close_searcher()
+        now = time.monotonic()
+        if self._searcher is not None and now - self._searcher_checked >= CATCH_UP_SECONDS:
+            if not self._searcher.up_to_date():
+                # not Searcher.refresh(): it reuses segment readers and so misses deletions in them
+                self._close_searcher()
+            self._searcher_checked = now
         if self._searcher is None:
             self._searcher = ix.searcher(weighting=BM25F(B=0.75, K1=1.2))
             self._searcher_generation += 1
+            self._searcher_checked = now
         return self._searcher
 
     def synonym_table(self) -> SynonymTable:

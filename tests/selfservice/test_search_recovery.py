@@ -11,9 +11,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from flask import current_app
 
+import app.selfservice.search as search_module
 from app.selfservice.search import get_index
+
+
+@pytest.fixture(autouse=True)
+def look_at_the_index_on_every_search(monkeypatch):
+    """A process looks at the index files again at most every ``CATCH_UP_SECONDS`` (it keeps them in memory);
+    these tests damage the files and search at once, as if that time had passed."""
+    monkeypatch.setattr(search_module, "CATCH_UP_SECONDS", 0.0)
 
 REBUILD_TIMEOUT = 20.0
 
