@@ -104,9 +104,9 @@ def measure() -> None:
     heavy = db.session.scalar(select(User).where(User.username == "user1"))
 
     def queue_offset(depth: int):
-        query = queries._queue_query([it.id], "open", specialist, now)
+        query = queries._queue_query([it.id], "open")
         return db.session.scalars(query.order_by(Ticket.last_activity_at.desc(), Ticket.id.desc())
-                                  .offset(depth).limit(queries.PAGE_SIZE)).all()
+                                  .offset(depth).limit(queries.PAGE_SIZE), queries._view_params(specialist, now)).all()
 
     def mine_offset(depth: int):
         query = select(Ticket).where((Ticket.requester_id == heavy.id) | (Ticket.created_by_id == heavy.id))
