@@ -5,9 +5,17 @@ Every figure is measured beside a baseline built in the same run, and printed as
 
 import sys
 
-from bench import pages, pdf, routing, search, tickets
+from bench import load, pages, pdf, routing, search, tickets
 
-BENCHMARKS = {"pages": pages.main, "search": search.main, "routing": routing.main, "pdf": pdf.main,
+
+def _load() -> None:
+    """The 200-person morning (``make load``), on SQLite and on PostgreSQL."""
+    code = load.main([])
+    if code:
+        print(f"load: exit {code} (see above)")
+
+
+BENCHMARKS = {"pages": pages.main, "load": _load, "search": search.main, "routing": routing.main, "pdf": pdf.main,
               "tickets": tickets.main}
 
 

