@@ -48,7 +48,7 @@ test: setup lint
 bench: setup
 	$(BIN)/python -m bench
 
-# 200 concurrent users for 60 s against gunicorn on PostgreSQL through the real pages (see bench/load.py)
+# 200 concurrent users for 60 s against gunicorn through the real pages, on SQLite and on PostgreSQL (bench/load.py)
 load: setup
 	$(BIN)/python -m bench.load
 

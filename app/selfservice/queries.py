@@ -114,7 +114,7 @@ def front_page_articles(limit: int, prefer_lang: str) -> tuple[list[ArticleLink]
 
 @dataclass(frozen=True)
 class TopicLink:
-    """A start-page topic as its tile shows it."""
+    """A start-page topic as its tile shows it (also the base of ``FunctionChoice``: a slug and a name)."""
 
     slug: str
     name_sv: str
@@ -126,17 +126,10 @@ class TopicLink:
 
 
 @dataclass(frozen=True)
-class FunctionChoice:
+class FunctionChoice(TopicLink):
     """A support function as a search filter offers it."""
 
-    slug: str
-    name_sv: str
-    name_en: str
     is_first_line: bool
-
-    @property
-    def name(self) -> str:
-        return localized(self.name_sv, self.name_en)
 
 
 REFERENCE_SECONDS = 30.0  # topics and support functions change with a release or an administrator's edit

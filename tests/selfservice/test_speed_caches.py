@@ -4,10 +4,7 @@ again when they change, at once in this process and within seconds from another.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 
 import app.selfservice.search as search_module
 from app.core import counters
@@ -15,21 +12,7 @@ from app.core.db import db
 from app.selfservice import services
 from app.selfservice.models import Article, SynonymGroup
 from app.selfservice.search import get_index
-
-
-@contextmanager
-def counted():
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    # every engine: the test client's app has its own, beside the one of the test's application context
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
+from tests.conftest import counted_statements
 
 
 def views_of(slug: str) -> int:
@@ -43,7 +26,7 @@ def test_reading_an_article_writes_nothing_and_its_views_are_written_in_a_batch(
     create_user("karin")
     auth.login("karin")
     client.get("/articles/passerkort")
-    with counted() as statements:
+    with counted_statements() as statements:
         assert client.get("/articles/passerkort").status_code == 200
     assert not [s for s in statements if s.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]
     assert views_of("passerkort") == 0

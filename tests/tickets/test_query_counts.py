@@ -3,34 +3,16 @@ start page's article lists come from memory until an article changes."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from app.core.db import db
 from app.selfservice import services as article_services
-
-
-@contextmanager
-def counted():
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    # every engine: the test client's app has its own, beside the one of the test's application context
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
+from tests.conftest import counted_statements
 
 
 def queries_for(client, path: str) -> int:
     client.get(path)  # warm: first-request work (catch-ups, caches) is not what is measured
-    with counted() as statements:
+    with counted_statements() as statements:
         assert client.get(path).status_code == 200
     return len(statements)
 
@@ -58,7 +40,7 @@ def test_start_page_lists_come_from_memory_until_an_article_changes(client, auth
     db.session.commit()
     auth.login("erik")
     client.get("/")
-    with counted() as statements:
+    with counted_statements() as statements:
         page = client.get("/").get_data(as_text=True)
     assert "Artikel 2" in page
     assert not [s for s in statements if "FROM article_tag" in s]  # the lists were not loaded again
@@ -78,12 +60,12 @@ def test_start_and_article_pages_read_only_what_changes_per_visitor(client, auth
     db.session.commit()
     auth.login("erik")
     client.get("/")
-    with counted() as statements:
+    with counted_statements() as statements:
         page = client.get("/").get_data(as_text=True)
     assert "Artikel 2" in page and ">Lön</a>" in page
     assert not [s for s in statements if "FROM topic" in s or "FROM support_function" in s]
     client.get("/articles/artikel-0")
-    with counted() as statements:
+    with counted_statements() as statements:
         page = client.get("/articles/artikel-0").get_data(as_text=True)
     assert "Artikel 1" in page  # related, by the shared tag
     assert len([s for s in statements if "FROM article_tag" in s]) == 1  # the article's own
