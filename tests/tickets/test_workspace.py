@@ -242,3 +242,24 @@ def test_a_reply_can_link_an_article(client, auth, people, create_ticket):
     db.session.expire_all()
     assert ticket.events[-2].body.endswith("/articles/starta-om") or ticket.events[-1].body.endswith(
         "/articles/starta-om")
+
+
+def test_queue_counts_and_due_soon_follow_the_viewer_and_the_time(app, people, create_ticket):
+    """The views' conditions are built once; the viewer and the time come as parameters on every query."""
+    from app.tickets import queries
+
+    tickets = [create_ticket("it", "erik", subject=f"Räkna {n}") for n in range(4)]
+    now = utcnow()
+    tickets[0].assignee = people["ivar"]
+    tickets[1].resolution_due_at = now + timedelta(minutes=30)
+    tickets[2].first_response_due_at = now - timedelta(minutes=5)
+    tickets[3].status = "waiting"
+    db.session.commit()
+    it = tickets[0].function_id
+    counts = queries.queue_counts([it], people["ivar"], now)
+    assert counts["mine"] == 1 and counts["unassigned"] == 3 and counts["waiting"] == 1
+    assert counts["due_soon"] >= 1 and counts["breached"] >= 1
+    assert queries.queue_counts([it], people["sara"], now)["mine"] == 0
+    due = queries.queue([it], "due_soon", people["ivar"], now).tickets
+    assert tickets[1] in due and tickets[3] not in due
+    assert tickets[1] not in queries.queue([it], "due_soon", people["ivar"], now + timedelta(hours=3)).tickets
