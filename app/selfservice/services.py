@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.auth.services import get_function, list_functions
 from app.core import counters
-from app.core.db import db, utcnow
+from app.core.db import commit_without_waiting, db, utcnow
 from app.core.permissions import Role
 from app.core.text import fold
 from app.core.transactions import DomainError, remove_file_after_commit
@@ -260,6 +260,7 @@ def feedback_of(article: Article, user: User) -> ArticleFeedback | None:
 
 
 def _add_views(session: Session, counts: dict[int, int]) -> None:
+    commit_without_waiting(session)
     for article_id, views in counts.items():
         session.execute(update(Article).where(Article.id == article_id).values(view_count=Article.view_count + views))
 
@@ -289,6 +290,7 @@ def log_search(query: str, result_count: int, user: User | None, source: str = "
     normalized = normalize_query(query)
     if not normalized:
         return None
+    commit_without_waiting(db.session)  # a search page's transaction holds only this log
     function_id = _function_id(function_slug)
     if user is not None:
         previous = db.session.scalar(select(SearchLog).where(
