@@ -11,12 +11,17 @@ the in-memory default each process counts on its own, so each gets an equal shar
 """
 
 import os
+from pathlib import Path
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("LOTSEN_WEB_WORKERS") or min(os.cpu_count() or 1, 4))
 worker_class = "gthread"
 threads = int(os.environ.get("LOTSEN_WEB_THREADS", "4"))
 timeout = 60
+# The workers' heartbeat file is touched on every request: in memory, not on the disk's journal (gunicorn's advice;
+# gunicorn makes it with mkstemp and unlinks it at once, so a shared folder is safe).
+SHARED_MEMORY = Path("/dev/shm")  # noqa: S108
+worker_tmp_dir = str(SHARED_MEMORY) if SHARED_MEMORY.is_dir() else None
 graceful_timeout = 20
 accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
