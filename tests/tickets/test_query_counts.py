@@ -75,3 +75,17 @@ def test_start_and_article_pages_read_only_what_changes_per_visitor(client, auth
     article_services.update_article(article_services.get_article("artikel-2"), changed, author)
     db.session.commit()
     assert "Artikel 2 omskriven" in client.get("/articles/artikel-0").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path, user, absent", [
+    ("/tickets", "erik", ("ticket_category", "user_account_1")),  # no category; no requester or assignee
+    ("/workspace/it", "ivar", ("ticket_category",)),
+])
+def test_case_lists_join_only_what_they_show(client, auth, people, create_ticket, path, user, absent):
+    create_ticket("it", "erik", subject="Skrivaren")
+    auth.login(user)
+    client.get(path)
+    with counted_statements() as statements:
+        assert "Skrivaren" in client.get(path).get_data(as_text=True)
+    listing = [s for s in statements if "FROM ticket" in s and "LIMIT" in s]
+    assert listing and not [name for name in absent if name in listing[0]]
