@@ -139,8 +139,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSEN_SEARCH_INDEX_PATH", None, str,
             "folder of this host's search index; default <instance>/search-index"),
     Setting("LOTSEN_COUNTER_FLUSH_SECONDS", 10.0, float,
-            "article views are counted in memory and written at most this often (0: after every request); a "
-            "process killed outright loses at most these seconds of counts"),
+            "article views and presence on cases are noted in memory and written at most this often (0: after "
+            "every request); a process killed outright loses at most these seconds of them"),
     Setting("LOTSEN_SEARCH_MEMORY_MB", 128, int,
             "megabytes of search index files each process reads into memory (faster than reading the files on "
             "every search); files beyond it are read from disk"),

@@ -1,4 +1,5 @@
-"""Counters that plain page views bump (how often an article is read), written to the database in batches.
+"""Tallies that plain page views make (how often an article is read, which specialist had which case open),
+written to the database in batches.
 
 A read should not be a write: with a counter updated in every request, each article view takes SQLite's
 write lock (PostgreSQL's row lock on a popular article) and pays a commit. Here a view adds to a tally in the
@@ -25,6 +26,7 @@ from app.core.db import db
 log = logging.getLogger(__name__)
 
 EXTENSION = "lotsen_counters"
+KEEP_FAILED = 5  # failed writes in a row after which a counter's pending counts are dropped
 
 
 class BatchedCounter:
@@ -55,6 +57,7 @@ class _Tallies(dict[str, Counter]):
         super().__init__()
         self.lock = threading.Lock()
         self.last_flush = time.monotonic()
+        self.failures: Counter = Counter()  # failed writes in a row, by counter
 
     def counter(self, name: str) -> Counter:
         return self.setdefault(name, Counter())
@@ -78,7 +81,9 @@ def _tallies(app: Flask) -> _Tallies:
 
 def flush(app: Flask) -> int:
     """Write every pending count now, each counter in a transaction of its own; returns the keys written. A
-    failed write keeps its counts for the next flush."""
+    failed write keeps its counts for the next flush, up to ``KEEP_FAILED`` times in a row (the database may be
+    away for a moment); after that they are dropped, with an error in the log, so that counts a write can never
+    take do not pile up."""
     tallies = _tallies(app)
     written = 0
     with tallies.lock:
@@ -93,9 +98,18 @@ def flush(app: Flask) -> int:
                 session.commit()
             written += len(counts)
         except Exception:
-            log.warning("writing the %s counts failed; they are kept for the next try", name, exc_info=True)
             with tallies.lock:
-                tallies[name].update(counts)
+                tallies.failures[name] += 1
+                keep = tallies.failures[name] <= KEEP_FAILED
+                if keep:
+                    tallies.counter(name).update(counts)
+            if keep:
+                log.warning("writing the %s counts failed; they are kept for the next try", name, exc_info=True)
+            else:
+                log.error("writing the %s counts failed %d times in a row: %d dropped", name,
+                          tallies.failures[name], len(counts), exc_info=True)
+        else:
+            tallies.failures[name] = 0
     return written
 
 

@@ -17,11 +17,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from app.auth.models import SupportFunction, User
 from app.auth.services import get_function, get_user
-from app.core import audit
-from app.core.db import add_unless_made, db, utcnow
+from app.core import audit, counters
+from app.core.db import add_unless_made, commit_without_waiting, db, utcnow
 from app.core.mail import enqueue
 from app.core.permissions import Role
 from app.core.text import is_one_line
@@ -129,17 +130,29 @@ def audit_read(user: User, ticket: Ticket, action: str, detail: str = "", addres
         audit.record(user.id, action, "ticket", ticket.number, detail=detail, address=address)
 
 
+def _note_presence(session: Session, seen: dict[tuple[int, int], int]) -> None:
+    """Write who had which case open, as of now (the batch's time: at most a flush interval late)."""
+    commit_without_waiting(session)
+    now = utcnow()
+    for ticket_id, user_id in seen:
+        if not session.execute(update(TicketPresence).where(
+                TicketPresence.ticket_id == ticket_id, TicketPresence.user_id == user_id).values(seen_at=now)).rowcount:
+            try:
+                with session.begin_nested():
+                    session.add(TicketPresence(ticket_id=ticket_id, user_id=user_id, seen_at=now))
+            except IntegrityError:  # another process wrote it first (its time is as good), or the case is gone
+                continue
+
+
+presence_seen = counters.register("case_presence", _note_presence)
+
+
 def record_view(user: User, ticket: Ticket, address: str = "") -> None:
-    """Audit every look at a confidential case; note a specialist's presence."""
+    """Audit every look at a confidential case, at once; note a specialist's presence, in a batch (see
+    ``app.core.counters``: reading a case is not a write of its own)."""
     audit_read(user, ticket, "view", address=address)
     if can_work(user, ticket):
-        presence = db.session.scalar(select(TicketPresence).where(
-            TicketPresence.ticket_id == ticket.id, TicketPresence.user_id == user.id))
-        if presence is None:
-            db.session.add(TicketPresence(ticket_id=ticket.id, user_id=user.id))
-        else:
-            presence.seen_at = utcnow()
-        db.session.flush()
+        presence_seen.add((ticket.id, user.id))
 
 
 def others_viewing(ticket: Ticket, user: User) -> list[User]:

@@ -96,3 +96,21 @@ def test_views_are_written_in_key_order_so_two_processes_never_deadlock(app, mon
             services.article_views.add(article_id)
     counters.flush(app)
     assert written == [[1, 3, 7, 9]]
+
+
+def test_counts_a_write_can_never_take_are_dropped_after_a_few_tries(app, client, create_user, auth, corpus,
+                                                                     monkeypatch):
+    app.config["LOTSEN_COUNTER_FLUSH_SECONDS"] = 3600
+    create_user("karin")
+    auth.login("karin")
+    client.get("/articles/passerkort")
+
+    def broken(_session, _counts):
+        raise RuntimeError("never writable")
+
+    monkeypatch.setattr(services.article_views, "write", broken)
+    for _ in range(counters.KEEP_FAILED):
+        counters.flush(app)
+        assert services.article_views.pending(app) == {corpus["passerkort"].id: 1}
+    counters.flush(app)
+    assert services.article_views.pending(app) == {}

@@ -263,3 +263,48 @@ def test_queue_counts_and_due_soon_follow_the_viewer_and_the_time(app, people, c
     due = queries.queue([it], "due_soon", people["ivar"], now).tickets
     assert tickets[1] in due and tickets[3] not in due
     assert tickets[1] not in queries.queue([it], "due_soon", people["ivar"], now + timedelta(hours=3)).tickets
+
+
+def test_a_colleague_on_the_same_case_is_shown_and_opening_a_case_writes_nothing(app, client, auth, people,
+                                                                                  create_ticket, create_user):
+    """Presence is noted in a batch (as article views are): opening a case that holds nothing confidential is no
+    write of its own; once written, a colleague opening the case sees who else has it open."""
+    from app.core import counters
+    from app.tickets import services
+    from tests.conftest import AuthActions, counted_statements
+
+    app.config["LOTSEN_COUNTER_FLUSH_SECONDS"] = 3600
+    case = create_ticket("it", "erik", subject="Skärmen flimrar")
+    auth.login("ivar")
+    client.get(f"/tickets/{case.number}")
+    with counted_statements() as statements:
+        assert client.get(f"/tickets/{case.number}").status_code == 200
+    assert not [s for s in statements if s.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]
+    assert services.presence_seen.pending(app) == {(case.id, people["ivar"].id): 2}
+    create_user("iris", roles=["specialist:it"], display_name="Iris IT")
+    colleague = app.test_client()
+    AuthActions(colleague).login("iris")
+    assert "Tittar också" not in colleague.get(f"/tickets/{case.number}").get_data(as_text=True)  # not written yet
+    counters.flush(app)
+    assert "Tittar också på ärendet just nu: Ivar IT." in colleague.get(f"/tickets/{case.number}").get_data(
+        as_text=True)
+    counters.flush(app)  # the colleague's own presence: written again, not twice
+    counters.flush(app)
+    assert "Tittar också på ärendet just nu: Iris IT." in client.get(f"/tickets/{case.number}").get_data(
+        as_text=True)
+
+
+def test_presence_on_a_case_that_is_gone_does_not_hold_up_the_others(app, client, auth, people, create_ticket):
+    from app.core import counters
+    from app.tickets import services
+    from app.tickets.models import TicketPresence
+
+    app.config["LOTSEN_COUNTER_FLUSH_SECONDS"] = 3600
+    kept, gone = create_ticket("it", "erik", subject="Kvar"), create_ticket("it", "erik", subject="Borta")
+    auth.login("ivar")
+    client.get(f"/tickets/{kept.number}")
+    with app.test_request_context():
+        services.presence_seen.add((gone.id + 1000, people["ivar"].id))  # a case deleted since it was opened
+    counters.flush(app)
+    assert services.presence_seen.pending(app) == {}
+    assert kept.id in set(db.session.scalars(select(TicketPresence.ticket_id)))
