@@ -126,5 +126,5 @@ def init_app(app: Flask) -> None:
 
 def _flush_at_exit(app_ref: weakref.ref) -> None:
     app = app_ref()
-    if app is not None and any(_tallies(app).values()):
+    if app is not None:
         flush(app)

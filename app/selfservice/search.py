@@ -781,7 +781,9 @@ class SearchIndex:
             if kept is not None and kept[0] == state:
                 return kept[1]
         result = self._search(text, limit, function, lang, complete_last, prefer_lang)
-        if state is not None and state == self._state():
+        # kept under the state read before: had anything changed meanwhile, that state never comes back, so the
+        # answer is never served
+        if state is not None:
             if len(self._results) >= RESULT_CACHE_SIZE:
                 self._results.clear()
             self._results[key] = (state, result)

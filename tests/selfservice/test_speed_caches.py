@@ -4,6 +4,7 @@ again when they change, at once in this process and within seconds from another.
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 import app.selfservice.search as search_module
@@ -38,7 +39,9 @@ def test_reading_an_article_writes_nothing_and_its_views_are_written_in_a_batch(
     assert views_of("passerkort") == 3
 
 
-def test_a_failed_write_keeps_the_views_for_the_next_one(app, client, create_user, auth, corpus, monkeypatch):
+@pytest.fixture
+def one_view_unwritable(app, client, create_user, auth, corpus, monkeypatch):
+    """One article view counted, and a database that refuses to take it (``monkeypatch.undo()`` mends it)."""
     app.config["LOTSEN_COUNTER_FLUSH_SECONDS"] = 3600
     create_user("karin")
     auth.login("karin")
@@ -48,6 +51,9 @@ def test_a_failed_write_keeps_the_views_for_the_next_one(app, client, create_use
         raise RuntimeError("database gone")
 
     monkeypatch.setattr(services.article_views, "write", broken)
+
+
+def test_a_failed_write_keeps_the_views_for_the_next_one(app, corpus, one_view_unwritable, monkeypatch):
     assert counters.flush(app) == 0
     assert services.article_views.pending(app) == {corpus["passerkort"].id: 1}
     monkeypatch.undo()
@@ -98,17 +104,7 @@ def test_views_are_written_in_key_order_so_two_processes_never_deadlock(app, mon
     assert written == [[1, 3, 7, 9]]
 
 
-def test_counts_a_write_can_never_take_are_dropped_after_a_few_tries(app, client, create_user, auth, corpus,
-                                                                     monkeypatch):
-    app.config["LOTSEN_COUNTER_FLUSH_SECONDS"] = 3600
-    create_user("karin")
-    auth.login("karin")
-    client.get("/articles/passerkort")
-
-    def broken(_session, _counts):
-        raise RuntimeError("never writable")
-
-    monkeypatch.setattr(services.article_views, "write", broken)
+def test_counts_a_write_can_never_take_are_dropped_after_a_few_tries(app, corpus, one_view_unwritable):
     for _ in range(counters.KEEP_FAILED):
         counters.flush(app)
         assert services.article_views.pending(app) == {corpus["passerkort"].id: 1}
