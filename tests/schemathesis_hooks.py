@@ -13,15 +13,18 @@ from datetime import date
 
 import schemathesis
 
-PNR = re.compile(r"(?P<century>[0-9]{2})?[0-9]{6}(?P<sign>[-+]?)[0-9]{4}")
+PNR = re.compile(r"(?P<century>[0-9]{2})?[0-9]{6}(?P<sign>[-+\u2010-\u2014\u2212]?)[0-9]{4}")
 
 
-def _personnummer(generated: str) -> str:
-    """A valid personnummer written the way the generated one is (10 or 12 digits, its separator)."""
+def _personnummer(generated: str, born_1957: bool = False) -> str:
+    """A valid personnummer written the way the generated one is (10 or 12 digits, its separator; a "+" in
+    the 12-digit form, which only a centenarian may carry, becomes "-"). ``born_1957``: someone over 69."""
     match = PNR.fullmatch(generated)
     if match is None:
         return generated
-    return f"{'1990' if match['century'] else '90'}0101{match['sign']}2302"
+    sign = "-" if match["century"] and match["sign"] == "+" else match["sign"]
+    date_part, rest = ("570101", "1230") if born_1957 else ("900101", "2302")
+    return f"{'19' if match['century'] else ''}{date_part}{sign}{rest}"
 
 
 def _date(value) -> date | None:
@@ -52,8 +55,11 @@ def before_call(context, case, kwargs):
     if not isinstance(body, dict):
         return
     employee, employment, end = body.get("employee"), body.get("employment"), body.get("end")
+    old = isinstance(employment, dict) and employment.get("form") == "visstid_69"
     if isinstance(employee, dict) and isinstance(employee.get("personnummer"), str):
-        employee["personnummer"] = _personnummer(employee["personnummer"])
+        employee["personnummer"] = _personnummer(employee["personnummer"], old)
+    if isinstance(employee, dict) and employee.get("no_identity_number") is True:
+        employee["birth_date"] = "1957-01-01" if old else "1990-01-01"  # a real age for the rules
     if isinstance(employment, dict):
         _in_order(employment, "start_date", "end_date")
         _probation_within_six_months(employment)

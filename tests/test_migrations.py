@@ -16,17 +16,21 @@ def test_db_upgrade_command_is_idempotent(runner):
     assert result.exit_code == 0, result.output
 
 
+def _old_database(tmp_path):
+    """An app on an empty SQLite file of its own, to upgrade step by step."""
+    from app import create_app
+
+    return create_app({"LOTSEN_ENV": "testing", "LOTSEN_INSTANCE_PATH": tmp_path,
+                       "LOTSEN_DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}", "LOTSEN_SECRET_KEY": "x" * 32})
+
+
 def test_upgrade_purges_question_subjects_from_the_search_log_and_keeps_old_tokens_working(tmp_path):
     """Searches typed into question forms before 0008 lose their text; old access tokens get every scope and a
     year's validity, counted from when they were made."""
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import text
 
-    from app import create_app
-
-    app = create_app({"LOTSEN_ENV": "testing", "LOTSEN_INSTANCE_PATH": tmp_path,
-                      "LOTSEN_DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}", "LOTSEN_SECRET_KEY": "x" * 32})
-    with app.app_context():
+    with _old_database(tmp_path).app_context():
         upgrade(revision="0007")
         db.session.execute(text(
             "INSERT INTO user_account (username, display_name, email, department, title, auth_source, is_active, "
@@ -46,4 +50,32 @@ def test_upgrade_purges_question_subjects_from_the_search_log_and_keeps_old_toke
         assert set(scopes.split()) == {"forms:submit", "cases:read", "cases:write"}
         assert str(expires).startswith("2027-06-01")
         downgrade(revision="0007")
+        db.engine.dispose()
+
+
+def test_upgrade_0010_gives_sent_orders_the_normal_identity_number(tmp_path):
+    """Before 0010 the typed number was kept: sent orders get the normal form (a samordningsnummer as such);
+    an approved order keeps the data its document shows and only gets the lookup column; drafts are untouched."""
+    import json
+
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    with _old_database(tmp_path).app_context():
+        upgrade(revision="0009")
+        db.session.execute(text(
+            "INSERT INTO user_account (username, display_name, email, department, title, auth_source, is_active, "
+            "created_at, updated_at) VALUES ('anna', 'Anna', '', '', '', 'local', 1, '2026-01-01', '2026-01-01')"))
+        for status, number in (("submitted", "7302889931"), ("approved", "090527+1474"), ("draft", "123")):
+            db.session.execute(text(
+                "INSERT INTO form_submission (form_slug, status, data, title, owner_id, created_at, updated_at) "
+                "VALUES ('employment-contract', :status, :data, '', 1, '2026-11-01', '2026-11-01')"),
+                {"status": status, "data": json.dumps({"employee": {"personnummer": number}})})
+        db.session.commit()
+        upgrade()
+        rows = db.session.execute(text("SELECT status, data, person_number FROM form_submission ORDER BY id")).all()
+        stored = [(r[0], json.loads(r[1])["employee"]["personnummer"], r[2]) for r in rows]
+        assert stored == [("submitted", "19730288-9931", "19730288-9931"),
+                          ("approved", "090527+1474", "19090527-1474"), ("draft", "123", None)]
+        downgrade(revision="0009")
         db.engine.dispose()

@@ -91,7 +91,7 @@ def json_object() -> dict[str, Any]:
 @dataclass(frozen=True)
 class Field:
     """One field of a body. ``kind``: ``line`` (one line of text), ``text`` (several lines), ``date``
-    (YYYY-MM-DD), ``number``, ``integer`` or ``choice`` (checked by the form's own rules)."""
+    (YYYY-MM-DD), ``number``, ``integer``, ``boolean`` or ``choice`` (checked by the form's own rules)."""
 
     kind: str
     max_length: int = 0
@@ -105,6 +105,8 @@ def _problem(field: Field, value: Any) -> str | None:
         return None if field.nullable else ("required" if field.required else "must not be null")
     if field.kind == "choice":
         return None
+    if field.kind == "boolean":
+        return None if isinstance(value, bool) else "must be true or false"
     if field.kind in ("number", "integer"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             return f"must be {'an integer' if field.kind == 'integer' else 'a number'}"
@@ -164,8 +166,13 @@ CASE = {
 
 _TEXT = Field("text", 200)
 _OPTIONAL_TEXT = Field("text", 200, nullable=True)
+_LONG_TEXT = Field("text", 2000, nullable=True)
 _PERSON = {
-    "personnummer": Field("text", 13, pattern=re.compile(r"([0-9]{2})?[0-9]{6}[-+]?[0-9]{4}")),
+    # a dash from a word processor is a dash; empty when the employee has no Swedish identity number yet
+    "personnummer": Field("text", 13, nullable=True,
+                          pattern=re.compile("([0-9]{2})?[0-9]{6}[-+\u2010-\u2014\u2212]?[0-9]{4}")),
+    "no_identity_number": Field("boolean", nullable=True),
+    "birth_date": Field("date", nullable=True),
     "first_name": Field("text", 100),
     "last_name": Field("text", 100),
 }
@@ -174,15 +181,18 @@ FORM_SECTIONS: dict[str, dict[str, dict[str, Field]]] = {
         "employee": {**_PERSON, "address": _TEXT,
                      "email": Field("text", 254, nullable=True,
                                     pattern=re.compile(r"[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+"))},
-        "position": {"title": _TEXT, "tasks": Field("text", 2000, nullable=True), "workplace": _TEXT,
-                     "unit": _TEXT, "cost_centre": _TEXT, "manager": _TEXT},
+        "position": {"title": _TEXT, "tasks": Field("text", 2000, nullable=True), "workplace": _OPTIONAL_TEXT,
+                     "workplace_varies": Field("boolean", nullable=True), "unit": _TEXT, "cost_centre": _TEXT,
+                     "manager": _TEXT},
         "employment": {"form": Field("choice"), "start_date": Field("date"),
-                       "end_date": Field("date", nullable=True), "substitute_for": _OPTIONAL_TEXT,
-                       "extent_percent": Field("number"), "weekly_hours": Field("number"),
-                       "earlier_fixed_term_days": Field("integer", nullable=True)},
-        "pay": {"type": Field("choice"), "amount": Field("number"), "pay_day": Field("text", 100),
-                "collective_agreement": _TEXT, "pension": _TEXT},
-        "terms": {"notice": Field("text", 2000, nullable=True), "other": Field("text", 4000, nullable=True)},
+                       "end_date": Field("date", nullable=True), "end_condition": _OPTIONAL_TEXT,
+                       "substitute_for": _OPTIONAL_TEXT, "extent_percent": Field("number"),
+                       "weekly_hours": Field("number"), "earlier_fixed_term_days": Field("integer", nullable=True)},
+        "pay": {"type": Field("choice"), "amount": Field("number"), "supplements": _LONG_TEXT,
+                "pay_day": Field("text", 100), "pay_method": _OPTIONAL_TEXT, "collective_agreement": _TEXT,
+                "pension": _OPTIONAL_TEXT, "pension_institution": _OPTIONAL_TEXT},
+        "terms": {"notice": _LONG_TEXT, "overtime": _LONG_TEXT, "schedule_notice": _LONG_TEXT,
+                  "training": _LONG_TEXT, "other": Field("text", 4000, nullable=True)},
     },
     "employment-end": {
         "employee": _PERSON,

@@ -18,13 +18,16 @@ from werkzeug.exceptions import HTTPException
 from wtforms.validators import ValidationError
 
 from app.api.blueprint import bp
-from app.api.validation import CASE, ApiError, arg, checked, checked_order, int_arg, json_object
+from app.api.validation import CASE, ApiError, Field, arg, checked, checked_order, int_arg, json_object
+from app.auth.models import QUEUE_SCOPE
 from app.auth.services import token_for
 from app.core.db import db
 from app.core.extensions import limiter, process_share
+from app.core.permissions import Role
 from app.core.text import is_one_line
 from app.forms import services as forms
-from app.forms.registry import get_form
+from app.forms.models import FormSubmission
+from app.forms.registry import FORMS, get_form
 from app.selfservice import queries as articles
 from app.selfservice import services as article_services
 from app.selfservice.search import get_index
@@ -252,3 +255,65 @@ def _order_json(submission, warnings: list[str]):
 
 def _order_url(submission) -> str:
     return url_for("forms.show", submission_id=submission.id, _external=True)
+
+
+# --- the robots' work queue ------------------------------------------------------------------------------------
+ROBOT_REPORT = {
+    "claim": Field("line", 64, required=True),
+    "outcome": Field("choice", required=True),
+    "note": Field("text", 2000, nullable=True),
+}
+
+
+def _robot():
+    """The robot calling: a token with only the queue's scope, whose owner works in the function that handles
+    the queued orders (HR): it reads the whole order, identity number included."""
+    user, by_token = _caller(QUEUE_SCOPE)
+    if user is None or not by_token:
+        raise ApiError(401, "unauthorized", "A valid access token with the scope orders:queue is required.")
+    if not any(user.has_role(Role.SPECIALIST, d.function) for d in FORMS.values() if d.robot_queue):
+        raise ApiError(403, "forbidden", "The token's owner does not work in the function that handles the orders.")
+    return user
+
+
+def _queued(submission) -> dict:
+    definition = get_form(submission.form_slug)
+    return {"id": submission.id, "form": submission.form_slug, "state": submission.robot_state,
+            "approved_at": submission.approved_at.isoformat() if submission.approved_at else None,
+            "last_day": (submission.data or {}).get("end", {}).get("last_day") if definition.last_day_path else None,
+            "url": _order_url(submission)}
+
+
+@bp.get("/robot/orders")
+def robot_orders():
+    """Approved orders waiting for a robot (no personal data: claim one to read it)."""
+    _robot()
+    return jsonify({"orders": [_queued(s) for s in forms.robot_queue(limit=int_arg("limit", 20, 1, 100))]})
+
+
+@bp.post("/robot/orders/claim")
+def robot_claim():
+    """Claim the oldest waiting order: 200 with the claim and the order, 204 when the queue is empty."""
+    robot = _robot()
+    submission = forms.claim_robot_work(robot, key=_idempotency_key())
+    if submission is None:
+        return "", 204
+    return jsonify({"claim": submission.robot_claim, "claimed_until": submission.robot_claimed_until.isoformat(),
+                    "order": {**_queued(submission), "data": submission.data}})
+
+
+@bp.post("/robot/orders/<int:order_id>/report")
+def robot_report(order_id: int):
+    """Report the claimed order done or failed; the same report again answers the same."""
+    robot = _robot()
+    body = checked(json_object(), ROBOT_REPORT)
+    if body["outcome"] not in forms.ROBOT_OUTCOMES:
+        raise ApiError(422, "invalid", "outcome: done or failed.", fields={"outcome": "done or failed"})
+    submission = db.session.get(FormSubmission, order_id)
+    if submission is None or submission.robot_state is None:
+        return _error(404, "not_found", "There is no such order in the robots' queue.")
+    try:
+        again = forms.report_robot_work(submission, robot, body["claim"], body["outcome"], body.get("note") or "")
+    except forms.ClaimLost as exc:
+        return _error(409, "claim_lost", str(exc))
+    return jsonify({"id": submission.id, "state": submission.robot_state, "already_reported": again})

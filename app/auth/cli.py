@@ -117,7 +117,10 @@ users_cli.add_command(tokens_cli)
 def create_token(username: str, name: str, scopes: tuple[str, ...], days: int) -> None:
     """Create a personal access token (printed once; keep it secret)."""
     user = _existing_user(username)
-    raw, token = services.create_access_token(user, name, scopes, days)
+    try:
+        raw, token = services.create_access_token(user, name, scopes, days)
+    except services.TokenInvalid as exc:
+        raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(raw)
     click.echo(f"token {token.id} for {user.username}: {token.scopes}, expires {token.expires_at:%Y-%m-%d}", err=True)

@@ -135,7 +135,9 @@ class LoginSession(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-TOKEN_SCOPES = ("forms:submit", "cases:read", "cases:write")
+PERSONAL_SCOPES = ("forms:submit", "cases:read", "cases:write")
+QUEUE_SCOPE = "orders:queue"  # the robots' work queue of approved orders; a token with it carries nothing else
+TOKEN_SCOPES = (*PERSONAL_SCOPES, QUEUE_SCOPE)
 
 
 class AccessToken(db.Model):

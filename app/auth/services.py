@@ -16,7 +16,16 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.exceptions import InvalidCredentials
 from app.auth.ldap import DirectoryEntry, LdapDirectory
-from app.auth.models import TOKEN_SCOPES, AccessToken, LoginSession, RoleGrant, SupportFunction, User
+from app.auth.models import (
+    PERSONAL_SCOPES,
+    QUEUE_SCOPE,
+    TOKEN_SCOPES,
+    AccessToken,
+    LoginSession,
+    RoleGrant,
+    SupportFunction,
+    User,
+)
 from app.core import audit
 from app.core.db import db, utcnow
 from app.core.permissions import Role
@@ -319,7 +328,7 @@ def set_user_locale(user: User, locale: str) -> None:
 MAX_TOKEN_DAYS = 365
 
 
-def create_access_token(user: User, name: str, scopes: Iterable[str] = TOKEN_SCOPES, days: int = 90,
+def create_access_token(user: User, name: str, scopes: Iterable[str] = PERSONAL_SCOPES, days: int = 90,
                         actor: User | None = None) -> tuple[str, AccessToken]:
     """A new personal access token for the API, limited to ``scopes`` and valid for ``days``. The secret
     is returned once; only its hash is kept."""
@@ -328,6 +337,9 @@ def create_access_token(user: User, name: str, scopes: Iterable[str] = TOKEN_SCO
     if unknown or not wanted:
         raise TokenInvalid(_l("Choose one or more of the scopes %(scopes)s.", scopes=", ".join(TOKEN_SCOPES)),
                            "scopes")
+    if QUEUE_SCOPE in wanted and len(wanted) > 1:
+        raise TokenInvalid(_l("A token for the robots' work queue carries only the scope %(scope)s.",
+                              scope=QUEUE_SCOPE), "scopes")
     if not 1 <= days <= MAX_TOKEN_DAYS:
         raise TokenInvalid(_l("A token is valid for 1 to %(days)s days.", days=MAX_TOKEN_DAYS), "days")
     raw = "lot_" + secrets.token_urlsafe(32)

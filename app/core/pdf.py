@@ -29,6 +29,11 @@ class StaticOnlyFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
-def render_pdf(html: str) -> bytes:
-    """A PDF of ``html``; relative links resolve to Lotsen's static folder and nothing else."""
-    return HTML(string=html, base_url=STATIC_ROOT.as_uri() + "/", url_fetcher=StaticOnlyFetcher()).write_pdf()
+ARCHIVAL = "pdf/a-2b"  # PDF/A-2b: fonts embedded, colours defined, metadata in XMP, fit for the archive
+
+
+def render_pdf(html: str, archival: bool = False) -> bytes:
+    """A PDF of ``html``; relative links resolve to Lotsen's static folder and nothing else. ``archival``
+    writes it as PDF/A (documents that go to the personnel file and the archive)."""
+    return HTML(string=html, base_url=STATIC_ROOT.as_uri() + "/", url_fetcher=StaticOnlyFetcher()).write_pdf(
+        pdf_variant=ARCHIVAL if archival else None)

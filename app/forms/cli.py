@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 
 from app.forms import services
 from app.forms.registry import FORMS, get_form
+from app.forms.validation import normalized
 
 forms_cli = AppGroup("forms", help="Digital forms: check and render orders given as JSON.")
 
@@ -60,5 +61,5 @@ def render_command(form: str, file: Path, out: Path, draft: bool) -> None:
         sys.exit(1)
     cfg = current_app.config
     organisation = services.Organisation(cfg["LOTSEN_ORG_NAME"], cfg["LOTSEN_ORG_ADDRESS"], cfg["LOTSEN_ORG_NUMBER"])
-    out.write_bytes(services.render_document(definition, data, organisation, draft=draft))
+    out.write_bytes(services.render_document(definition, normalized(data), organisation, draft=draft))
     click.echo(f"wrote {out}")

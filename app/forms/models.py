@@ -30,6 +30,15 @@ class FormSubmission(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # the normal identity number of a sent order, to find the person's earlier employments (conversion rules)
+    person_number: Mapped[str | None] = mapped_column(String(13), index=True)
+    # the robots' work queue (approved end-of-employment orders): None, pending, claimed, done or failed
+    robot_state: Mapped[str | None] = mapped_column(String(20), index=True)
+    robot_claim: Mapped[str | None] = mapped_column(String(64))  # the current claim's id
+    robot_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    robot_claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    robot_note: Mapped[str] = mapped_column(Text, default="")
+    robot_attempts: Mapped[int] = mapped_column(default=0)
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined")
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
@@ -37,6 +46,8 @@ class FormSubmission(db.Model):
         back_populates="submission", cascade="all, delete-orphan", order_by="FormHistory.id")
     documents: Mapped[list[FormDocument]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", order_by="FormDocument.version")
+    follow_ups: Mapped[list[FormFollowUp]] = relationship(
+        back_populates="submission", cascade="all, delete-orphan", order_by="FormFollowUp.id")
 
 
 class FormHistory(db.Model):
@@ -48,6 +59,7 @@ class FormHistory(db.Model):
     submission_id: Mapped[int] = mapped_column(ForeignKey("form_submission.id", ondelete="CASCADE"), index=True)
     action: Mapped[str] = mapped_column(String(20))
     comment: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict | None] = mapped_column(JSON)  # the order as sent, on "submitted" and "resubmitted"
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -71,3 +83,17 @@ class FormDocument(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
     submission: Mapped[FormSubmission] = relationship(back_populates="documents")
+
+
+class FormFollowUp(db.Model):
+    """A case an approved order opened for another function (an ending employment: the account, the keys, the
+    final pay)."""
+
+    __tablename__ = "form_follow_up"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("form_submission.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"))
+    task: Mapped[str] = mapped_column(String(40))
+
+    submission: Mapped[FormSubmission] = relationship(back_populates="follow_ups")

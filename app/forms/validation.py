@@ -6,82 +6,39 @@ messages: a warning asks for a second look but never blocks.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
-EMPLOYMENT_FORMS = ("tillsvidare", "provanstallning", "sarskild_visstid", "vikariat", "sasong")
-FIXED_TERM_FORMS = ("provanstallning", "sarskild_visstid", "vikariat", "sasong")
+from app.forms import law
+from app.forms.identity import IdentityNumber, age_on, parse_birth_date, parse_identity_number
+
+EMPLOYMENT_FORMS = ("tillsvidare", "provanstallning", "sarskild_visstid", "vikariat", "sasong", "visstid_69")
+FIXED_TERM_FORMS = ("provanstallning", "sarskild_visstid", "vikariat", "sasong", "visstid_69")
 PAY_TYPES = ("monthly", "hourly")
 MONTHLY_BOUNDS = (10_000, 200_000)
 HOURLY_BOUNDS = (100, 1_000)
 FULL_TIME_HOURS = 40.0
-PROBATION_MAX_MONTHS = 6
-SVA_LIMIT_DAYS = 365  # LAS 5 a §: särskild visstid becomes tillsvidare after more than 12 months in five years
 END_REASONS = ("own_resignation", "employer_notice", "retirement", "fixed_term_ends", "agreement")
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-PNR_RE = re.compile(r"^(\d{2})?(\d{2})(\d{2})(\d{2})([-+]?)(\d{3})(\d)$")
+MIN_AGE = 13  # the youngest anyone may be employed for light work (Arbetsmiljöverket, AFS 2012:3)
 
 
 @dataclass
 class Result:
     errors: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    rule_warnings: list[str] = field(default_factory=list)  # conversion rules passed: HR must acknowledge
+    counts: list[law.Count] = field(default_factory=list)  # the days each conversion rule counted
 
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, char in enumerate(digits):
-        value = int(char) * (2 if i % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
-
-
-def parse_personnummer(raw: str, today: date | None = None) -> tuple[str, bool]:
-    """``(YYYYMMDD-NNNN, is_samordningsnummer)`` for a valid personnummer or samordningsnummer.
-
-    Accepts 10 or 12 digits with or without ``-`` or ``+`` (``+`` marks 100 years or older in the 10-digit
-    form). Checks a real date (day + 60 for samordningsnummer) and the Luhn check digit. Raises ValueError
-    with a message for the user."""
-    today = today or datetime.now(STOCKHOLM).date()
-    match = PNR_RE.match((raw or "").strip().replace(" ", ""))
-    if not match:
-        raise ValueError(_l("Write 10 or 12 digits, e.g. 19900101-1234."))
-    century, yy, mm, dd, sign, serial, check = match.groups()
-    if not luhn_ok(f"{yy}{mm}{dd}{serial}{check}"):
-        raise ValueError(_l("The check digit does not match. Check the number."))
-    day = int(dd)
-    coordination = day > 60
-    if coordination:
-        day -= 60
-    if century:
-        year = int(century + yy)
-    else:
-        year = (today.year // 100) * 100 + int(yy)
-        if year > today.year:
-            year -= 100
-        if sign == "+":
-            year -= 100
-    try:
-        born = date(year, int(mm), day)
-    except ValueError:
-        raise ValueError(_l("The date in the number does not exist.")) from None
-    if born > today:
-        raise ValueError(_l("The date in the number is in the future."))
-    return f"{born:%Y%m%d}-{serial}{check}", coordination
-
-
-def mask_personnummer(normalized: str) -> str:
-    """``19900101-1234`` -> ``19900101-****`` for lists."""
-    return (normalized[:9] + "****") if len(normalized) >= 13 else "****"
 
 
 def _get(data: dict, path: str) -> Any:
@@ -132,61 +89,100 @@ def _number(data: dict, path: str, result: Result, low: float, high: float, mess
     return number
 
 
-def _months_after(start: date, months: int) -> date:
-    month = start.month - 1 + months
-    year, month = start.year + month // 12, month % 12 + 1
-    if year > date.max.year:
-        return date.max
-    for day in (start.day, 30, 29, 28):
+def _person(data: dict, result: Result, today: date) -> date | None:
+    """Personnummer or samordningsnummer (or, for someone who has neither yet, the birth date), first and last
+    name. Returns the birth date when it is known."""
+    born = None
+    if _get(data, "employee.no_identity_number"):
+        if _text(data, "employee.personnummer", result, required=False, max_length=20):
+            result.errors["employee.personnummer"] = str(_l(
+                "Leave the number empty, or untick that the employee has no Swedish identity number."))
+        raw = _get(data, "employee.birth_date")
+        if raw in (None, ""):
+            result.errors["employee.birth_date"] = str(_l("Give the birth date (YYYY-MM-DD)."))
+        else:
+            try:
+                born = parse_birth_date(raw, today)
+            except ValueError as exc:
+                result.errors["employee.birth_date"] = str(exc)
+    elif raw := _text(data, "employee.personnummer", result, max_length=20):
         try:
-            return date(year, month, min(day, start.day))
-        except ValueError:
-            continue
-    return date(year, month, 28)
-
-
-def _person(data: dict, result: Result, today: date | None) -> None:
-    """Personnummer (or samordningsnummer), first and last name."""
-    raw = _text(data, "employee.personnummer", result, max_length=20)
-    if raw:
-        try:
-            parse_personnummer(raw, today)
+            number = parse_identity_number(raw, today)
         except ValueError as exc:
             result.errors["employee.personnummer"] = str(exc)
+        else:
+            born = number.birth_date
+            if number.age_on(today) < MIN_AGE:
+                result.errors["employee.personnummer"] = _too_young(number, today)
+    if born is not None and age_on(born, today) < MIN_AGE and "employee.personnummer" not in result.errors:
+        result.errors["employee.birth_date"] = str(_l("The birth date gives the age %(age)s. Check the date.",
+                                                      age=age_on(born, today)))
     _text(data, "employee.first_name", result, max_length=100)
     _text(data, "employee.last_name", result, max_length=100)
+    return born
 
 
-def _employee(data: dict, result: Result, today: date | None) -> None:
-    _person(data, result, today)
+def _too_young(number: IdentityNumber, today: date) -> str:
+    message = str(_l("The number gives the age %(age)s. Check the number.", age=number.age_on(today)))
+    if number.written_short and number.sign != "+":
+        message += " " + str(_l("Is the person 100 years or older? Then write + instead of - "
+                                "(for example %(example)s).", example=f"{number.digits[2:8]}+{number.digits[8:]}"))
+    return message
+
+
+def identity_of(employee: dict, today: date) -> IdentityNumber | None:
+    """The employee's valid identity number, or None (none given, or not valid)."""
+    try:
+        return parse_identity_number(str(employee.get("personnummer") or ""), today)
+    except ValueError:
+        return None
+
+
+def _employee(data: dict, result: Result, today: date) -> date | None:
+    born = _person(data, result, today)
     _text(data, "employee.address", result, max_length=200)
     email = _text(data, "employee.email", result, required=False, max_length=254)
     if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         result.errors["employee.email"] = str(_l("Enter a valid e-mail address, such as namn@kommun.se."))
+    return born
 
 
-def validate_employment_contract(data: dict, today: date | None = None) -> Result:
-    """Every problem of an employment-contract order, with its field path, and the warnings."""
+def validate_employment_contract(data: dict, today: date | None = None, earlier: list[law.Period] = ()) -> Result:
+    """Every problem of an employment-contract order, with its field path, and the warnings. ``earlier``:
+    the person's fixed-term employments from Lotsen's own approved orders, for the conversion rules."""
+    today = today or datetime.now(STOCKHOLM).date()
     result = Result()
-    _employee(data, result, today)
-    for path in ("position.title", "position.workplace", "position.unit", "position.cost_centre",
-                 "position.manager"):
+    born = _employee(data, result, today)
+    for path in ("position.title", "position.unit", "position.cost_centre", "position.manager"):
         _text(data, path, result)
+    _text(data, "position.workplace", result, required=not _get(data, "position.workplace_varies"))
     _text(data, "position.tasks", result, required=False, max_length=2000)
 
     form = _get(data, "employment.form")
     if form not in EMPLOYMENT_FORMS:
         result.errors["employment.form"] = str(_l("Choose a form of employment."))
     start = _date(data, "employment.start_date", result)
-    end = _date(data, "employment.end_date", result, required=form in FIXED_TERM_FORMS)
+    condition = _text(data, "employment.end_condition", result, required=False, max_length=200)
+    if form == "vikariat" and condition:
+        end = _date(data, "employment.end_date", result, required=False)
+    else:
+        end = _date(data, "employment.end_date", result, required=form in FIXED_TERM_FORMS)
+    if condition and form != "vikariat":
+        result.errors["employment.end_condition"] = str(_l("Only a vikariat can end on a condition."))
     if form == "tillsvidare" and _get(data, "employment.end_date"):
         result.errors["employment.end_date"] = str(_l("A tillsvidareanställning has no end date."))
     if start and end and end < start:
         result.errors["employment.end_date"] = str(_l("The end date must be on or after the start date."))
-    if form == "provanstallning" and start and end and end > _months_after(start, PROBATION_MAX_MONTHS):
-        result.errors["employment.end_date"] = str(_l("A provanställning can last at most six months."))
+    if form == "provanstallning" and start and end and end > law.probation_last_day(start):
+        result.errors["employment.end_date"] = str(_l(
+            "A provanställning can last at most six months: from %(start)s, the last day is %(last)s.",
+            start=start.isoformat(), last=law.probation_last_day(start).isoformat()))
     if form == "vikariat":
         _text(data, "employment.substitute_for", result, max_length=200)
+    if form == "visstid_69" and born and start and age_on(born, start) < law.LAS_AGE:
+        result.errors["employment.form"] = str(_l(
+            "Fixed-term employment from age 69 needs an employee who has turned 69 by the start (LAS 5 § 4); "
+            "on %(start)s the employee is %(age)s.", start=start.isoformat(), age=age_on(born, start)))
     extent = _number(data, "employment.extent_percent", result, 1, 100, _l("Give the extent as 1 to 100 percent."))
     hours = _number(data, "employment.weekly_hours", result, 1, 48,
                     _l("Give the weekly working hours as 1 to 48."))
@@ -194,20 +190,45 @@ def validate_employment_contract(data: dict, today: date | None = None) -> Resul
         result.warnings.append(str(_l("%(hours)s hours a week is not %(extent)s %% of full time (%(full)s hours). "
                                       "Check the extent and the hours.", hours=f"{hours:g}", extent=f"{extent:g}",
                                       full=f"{FULL_TIME_HOURS:g}")))
-    if form == "sarskild_visstid" and start and end:
-        earlier = _get(data, "employment.earlier_fixed_term_days") or 0
-        try:
-            earlier = int(earlier)
-        except (TypeError, ValueError):
-            result.errors["employment.earlier_fixed_term_days"] = str(_l("Write a number of days."))
-            earlier = 0
-        total = earlier + (end - start).days + 1
-        if total > SVA_LIMIT_DAYS:
-            result.warnings.append(str(_l(
-                "Together with earlier fixed-term periods this makes %(days)s days within five years. After more "
-                "than 12 months a särskild visstidsanställning becomes a tillsvidareanställning (LAS 5 a §).",
-                days=total)))
+    reported = _days_elsewhere(data, result)
+    if form in law.COUNTED_FORMS and start and end and end >= start:
+        _conversion(form, start, end, reported, list(earlier), result)
 
+    _pay(data, result, born)
+    for path in ("terms.notice", "terms.overtime", "terms.schedule_notice", "terms.training"):
+        _text(data, path, result, required=False, max_length=2000)
+    _text(data, "terms.other", result, required=False, max_length=4000)
+    return result
+
+
+def _days_elsewhere(data: dict, result: Result) -> int:
+    """Fixed-term days the manager reports from before Lotsen or from other parts of the employer."""
+    value = _get(data, "employment.earlier_fixed_term_days") or 0
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        days = -1
+    if not 0 <= days <= law.FIVE_YEARS_DAYS:
+        result.errors["employment.earlier_fixed_term_days"] = str(_l(
+            "Write a number of days from 0 to %(most)s.", most=law.FIVE_YEARS_DAYS))
+        return 0
+    return days
+
+
+def _conversion(form: str, start: date, end: date, reported: int, earlier: list[law.Period],
+                result: Result) -> None:
+    new = law.Period(form, start, end, "")
+    if reported:  # reported days are of the same form, ending the day before this one begins
+        earlier = [*earlier, law.Period(form, start - timedelta(days=reported), start - timedelta(days=1),
+                                        "reported")]
+    result.counts = law.conversion_counts(new, earlier)
+    for count in result.counts:
+        if count.passed:
+            result.rule_warnings.append(law.count_text(count))
+            result.warnings.append(law.count_text(count))
+
+
+def _pay(data: dict, result: Result, born: date | None) -> None:
     pay_type = _get(data, "pay.type")
     if pay_type not in PAY_TYPES:
         result.errors["pay.type"] = str(_l("Choose monthly salary or hourly wage."))
@@ -217,16 +238,24 @@ def validate_employment_contract(data: dict, today: date | None = None) -> Resul
     else:
         _number(data, "pay.amount", result, *HOURLY_BOUNDS,
                 _l("An hourly wage between %(low)s and %(high)s kronor.", low="100", high="1 000"))
+    _text(data, "pay.supplements", result, required=False, max_length=2000)
     _text(data, "pay.pay_day", result, max_length=100)
+    _text(data, "pay.pay_method", result, required=False, max_length=200)
     _text(data, "pay.collective_agreement", result, max_length=200)
-    _text(data, "pay.pension", result, max_length=200)
-    _text(data, "terms.notice", result, required=False, max_length=2000)
-    _text(data, "terms.other", result, required=False, max_length=4000)
-    return result
+    _text(data, "pay.pension_institution", result, required=False, max_length=200)
+    plan = _text(data, "pay.pension", result, required=False, max_length=200)
+    if born and plan:
+        expected = law.pension_plan(born)
+        named = [p for p in law.PENSION_PLANS if p.lower() in plan.lower()]
+        if named and expected not in named:
+            result.errors["pay.pension"] = str(_l(
+                "Born %(year)s: the pension plan is %(plan)s (AKAP-KR for those born 1986 or later, KAP-KL "
+                "before). Leave the field empty to have it filled in.", year=born.year, plan=expected))
 
 
-def validate_employment_end(data: dict, today: date | None = None) -> Result:
+def validate_employment_end(data: dict, today: date | None = None, earlier: list[law.Period] = ()) -> Result:
     """The order to end an employment (avslut av anställning)."""
+    today = today or datetime.now(STOCKHOLM).date()
     result = Result()
     _person(data, result, today)
     _text(data, "position.title", result)
@@ -240,3 +269,46 @@ def validate_employment_end(data: dict, today: date | None = None) -> Result:
         result.errors["end.last_day"] = str(_l("The last day cannot be before the notice was given."))
     _text(data, "end.comment", result, required=False, max_length=2000)
     return result
+
+
+def normalized(data: dict, today: date | None = None) -> dict:
+    """A copy of a valid order in the one stored form: the identity number as ``YYYYMMDD-NNNC`` (a
+    samordningsnummer as such), no birth date beside a number, the pension plan by birth year and its
+    institution, and the notice periods of LAS when left empty. A new object, so the change is saved."""
+    today = today or datetime.now(STOCKHOLM).date()
+    data = copy.deepcopy(data)
+    employee = data.setdefault("employee", {})
+    number = identity_of(employee, today)
+    born = None
+    if number is not None:
+        employee["personnummer"] = number.normal
+        employee.pop("birth_date", None)
+        employee.pop("no_identity_number", None)
+        born = number.birth_date
+    elif employee.get("no_identity_number"):
+        employee["personnummer"] = ""
+        employee["no_identity_number"] = True
+        born = parse_birth_date(employee.get("birth_date"), today)
+        employee["birth_date"] = born.isoformat()
+    if "pay" in data and born is not None:
+        pay = data["pay"]
+        if not (pay.get("pension") or "").strip():
+            pay["pension"] = law.pension_plan(born)
+        if not (pay.get("pension_institution") or "").strip():
+            pay["pension_institution"] = law.PENSION_INSTITUTION
+    if "terms" in data or "employment" in data:
+        terms = data.setdefault("terms", {})
+        if not (terms.get("notice") or "").strip():  # a text the manager wrote is kept, even a vague one
+            terms["notice"] = law.notice_text((data.get("employment") or {}).get("form"))
+    return data
+
+
+def identity_text(employee: dict, today: date | None = None) -> str:
+    """The employee's identity as shown on pages and in documents (in the current language)."""
+    today = today or datetime.now(STOCKHOLM).date()
+    number = identity_of(employee, today)
+    if number is not None:
+        return number.normal + (" " + str(_l("(samordningsnummer)")) if number.is_coordination else "")
+    if employee.get("no_identity_number"):
+        return str(_l("No Swedish identity number yet, born %(date)s", date=employee.get("birth_date") or "?"))
+    return str(employee.get("personnummer") or "–")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.auth.services import get_function
@@ -14,11 +15,27 @@ from app.core.transactions import return_to
 from app.core.uploads import UploadRejected, upload_limits, uploads_from
 from app.forms import services
 from app.forms.blueprint import bp
-from app.forms.forms import FORM_CLASSES, data_to_form, field_name, form_to_data
+from app.forms.forms import (
+    FORM_CLASSES,
+    data_to_form,
+    employment_form_labels,
+    field_labels,
+    field_name,
+    form_to_data,
+    labelled,
+)
 from app.forms.models import FormSubmission
 from app.forms.registry import FORMS, get_form
 from app.tickets.services import mail_context
 from app.tickets.sla import office_calendar
+
+HISTORY_LABELS = {
+    "saved": _l("saved"), "submitted": _l("sent the order"), "resubmitted": _l("sent the corrected order"),
+    "returned": _l("returned it for changes"), "approved": _l("approved it"),
+    "completed": _l("added the identity number"), "robot_claimed": _l("took the routine steps (robot)"),
+    "robot_done": _l("did the routine steps (robot)"), "robot_failed": _l("could not do the routine steps (robot)"),
+    "robot_requeued": _l("put the order back in the robots' queue"),
+}
 
 
 def organisation() -> services.Organisation:
@@ -40,8 +57,9 @@ def visible_submission(submission_id: int) -> FormSubmission:
 @bp.get("/forms")
 @login_required
 def index():
+    to_review = services.awaiting_review(current_user)
     return render_template("forms/index.html", forms=FORMS, mine=services.submissions_for(current_user),
-                           to_review=services.awaiting_review(current_user))
+                           to_review=to_review, information={s.id: services.information_status(s) for s in to_review})
 
 
 def _edit(definition, submission=None):
@@ -60,10 +78,13 @@ def _edit(definition, submission=None):
     elif form.validate_on_submit():
         data = form_to_data(form)
         action = request.form.get("action", "draft")
-        if action == "preview":
-            pdf = services.render_document(definition, data, organisation(), draft=True)
-            return _pdf_response(pdf, f"{definition.slug}-utkast.pdf")
         try:
+            if action == "preview":  # the draft is saved first: nothing written is lost to a preview
+                submission = services.save_draft(definition, current_user, data, submission,
+                                                 form.submit_token.data or None)
+                services.record_view(current_user, submission, request.remote_addr or "", "download", "preview.pdf")
+                pdf = services.render_document(definition, submission.data, organisation(), draft=True)
+                return _pdf_response(pdf, f"{definition.slug}-utkast.pdf")
             if action == "submit":
                 submission, _warnings = services.submit(
                     definition, current_user, data, submission, office_calendar(), mail_context(), order_url,
@@ -115,10 +136,17 @@ def show(submission_id: int):
     submission = visible_submission(submission_id)
     services.record_view(current_user, submission, request.remote_addr or "")
     definition = get_form(submission.form_slug)
+    can_review = services.can_review(current_user, submission)
     return render_template("forms/show.html", submission=submission, definition=definition,
-                           can_edit=services.can_edit(current_user, submission),
-                           can_review=services.can_review(current_user, submission), confirm=ConfirmForm(),
-                           pnr=submission.data.get("employee", {}).get("personnummer", ""))
+                           can_edit=services.can_edit(current_user, submission), can_review=can_review,
+                           can_complete=services.can_complete(current_user, submission), confirm=ConfirmForm(),
+                           shown=labelled(definition.slug, definition.sections, submission.data),
+                           result=services.check(definition, submission.data, submission),
+                           information=services.information_status(submission),
+                           changes=services.changes_since_last_sent(submission) if can_review else [],
+                           field_labels=field_labels(definition.slug), form_labels=employment_form_labels(),
+                           history_labels=HISTORY_LABELS, follow_up_tickets=services.follow_up_tickets(submission),
+                           can_complete_robot=services.can_requeue(current_user, submission))
 
 
 def _pdf_response(pdf: bytes, filename: str):
@@ -132,6 +160,8 @@ def _pdf_response(pdf: bytes, filename: str):
 @login_required
 def preview(submission_id: int):
     submission = visible_submission(submission_id)
+    if submission.status == "approved":  # the approved document is the one to read
+        abort(404)
     services.record_view(current_user, submission, request.remote_addr or "", "download", "preview.pdf")
     pdf = services.render_document(get_form(submission.form_slug), submission.data, organisation(), draft=True)
     return _pdf_response(pdf, f"order-{submission.id}-utkast.pdf")
@@ -174,6 +204,26 @@ def return_order(submission_id: int):
 def approve(submission_id: int):
     def action(submission):
         found = services.approve(submission, current_user, organisation(),
-                                 Path(current_app.config["LOTSEN_UPLOAD_PATH"]), office_calendar(), mail_context())
+                                 Path(current_app.config["LOTSEN_UPLOAD_PATH"]), office_calendar(), mail_context(),
+                                 acknowledged=request.form.get("acknowledge") == "1")
         return _("Approved. The document (version %(version)s) is stored.", version=found.version)
+    return _review(submission_id, action)
+
+
+@bp.post("/forms/<int:submission_id>/identity")
+@login_required
+def complete_identity(submission_id: int):
+    def action(submission):
+        services.complete_identity_number(submission, current_user, request.form.get("personnummer", ""),
+                                          organisation(), Path(current_app.config["LOTSEN_UPLOAD_PATH"]))
+        return _("The identity number is added.")
+    return _review(submission_id, action)
+
+
+@bp.post("/forms/<int:submission_id>/robot/requeue")
+@login_required
+def requeue(submission_id: int):
+    def action(submission):
+        services.requeue_robot_work(submission, current_user)
+        return _("The order is back in the robots' queue.")
     return _review(submission_id, action)

@@ -15,7 +15,8 @@ from app.core.uploads import StoredFileColumns
 STATUSES = ("new", "open", "waiting", "resolved", "closed")
 OPEN_STATUSES = ("new", "open", "waiting")
 PRIORITIES = ("low", "normal", "high", "urgent")
-CHANNELS = ("portal", "phone", "visit", "email", "widget")
+CHANNELS = ("portal", "phone", "visit", "email", "widget", "form")  # form: opened by a digital form
+RATED_CHANNELS = ("portal", "phone", "visit", "email", "widget")  # a form's case is not rated
 
 
 class Category(BilingualName, db.Model):
@@ -63,6 +64,7 @@ class Ticket(db.Model):
     routing_confidence: Mapped[float | None]
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"))
     submit_token: Mapped[str | None] = mapped_column(String(64))
+    origin_url: Mapped[str | None] = mapped_column(String(500))  # what the case is about (a form's order)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -89,6 +91,10 @@ class Ticket(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def asks_rating(self) -> bool:
+        return self.channel in RATED_CHANNELS
 
     def __repr__(self) -> str:
         return f"<Ticket {self.number} {self.status}>"

@@ -255,6 +255,7 @@ def create_ticket(
     max_bytes: int = 0,
     priority: str = "normal",
     decision: RoutingDecision | None = None,
+    origin_url: str | None = None,
 ) -> Ticket:
     """Register a case, route it, set its service-level clock and tell the requester.
 
@@ -275,7 +276,7 @@ def create_ticket(
         status="new", priority=priority if priority in PRIORITIES else "normal", channel=channel,
         function=decision.function, category=category, requester=requester, created_by=created_by,
         suggested_function=decision.suggested, routing_confidence=decision.confidence,
-        submit_token=submit_token, created_at=now, last_activity_at=now, paused_minutes=0,
+        submit_token=submit_token, created_at=now, last_activity_at=now, paused_minutes=0, origin_url=origin_url,
     )
     _set_due_dates(ticket, calendar)
     made = add_unless_made(ticket, lambda: find_by_token(submit_token, requester))
@@ -478,6 +479,8 @@ def rate(ticket: Ticket, actor: User, rating: int, comment: str) -> None:
         raise TicketError(_l("You can rate the help once the case is resolved."))
     if ticket.rating is not None:
         raise TicketError(_l("You have already rated this case. Thank you!"))
+    if not ticket.asks_rating:
+        raise TicketError(_l("Cases from digital forms are not rated."))
     if rating not in range(1, 6):
         raise TicketError(_l("Choose a rating from 1 to 5."))
     ticket.rating = rating
@@ -545,7 +548,8 @@ def _mail_address(address: str, kind: str, ticket: Ticket, mail: MailContext, bo
         subjects = {
             "created": _("We have received your question %(number)s", number=ticket.number),
             "reply": _("New answer on %(number)s", number=ticket.number),
-            "resolved": _("%(number)s is resolved – how did we do?", number=ticket.number),
+            "resolved": (_("%(number)s is resolved – how did we do?", number=ticket.number) if ticket.asks_rating
+                     else _("%(number)s is resolved", number=ticket.number)),
             "requester_reply": _("%(number)s: the requester has replied", number=ticket.number),
         }
         text = mail.render(f"email/ticket_{kind}.txt", ticket=ticket, recipient=recipient, link=link,

@@ -36,6 +36,10 @@ class WorkingCalendar:
     def _bounds(self, day: date) -> tuple[datetime, datetime]:
         return (datetime.combine(day, self.opens, STOCKHOLM), datetime.combine(day, self.closes, STOCKHOLM))
 
+    def closing_time(self, day: date) -> datetime:
+        """The end of the working day ``day`` (in UTC)."""
+        return self._bounds(day)[1].astimezone(UTC)
+
     def add_working_minutes(self, start: datetime, minutes: float) -> datetime:
         """The moment ``minutes`` of working time after ``start`` (both in UTC)."""
         current = start.astimezone(STOCKHOLM)

@@ -12,7 +12,7 @@ from app.core.db import db
 from app.core.mail import OutboxMessage
 from app.forms.models import FormSubmission
 from app.tickets.models import Ticket
-from tests.forms.test_orders import EXAMPLE, flat, people  # noqa: F401 (fixture)
+from tests.forms.test_orders import EXAMPLE, flat
 
 
 def _parallel(app, cookies, count, send):
@@ -37,7 +37,7 @@ def _counts():
             db.session.scalar(select(func.count(OutboxMessage.id))))
 
 
-def test_a_new_order_sent_ten_times_at_once_is_one_order(app, client, auth, people):  # noqa: F811
+def test_a_new_order_sent_ten_times_at_once_is_one_order(app, client, auth, people):
     auth.login("anna")
     page = client.get("/forms/employment-contract/new").get_data(as_text=True)
     token = re.search(r'name="submit_token" type="hidden" value="([^"]+)"', page).group(1)
@@ -48,7 +48,7 @@ def test_a_new_order_sent_ten_times_at_once_is_one_order(app, client, auth, peop
     assert _counts() == (1, 1, 1)
 
 
-def test_a_saved_draft_sent_ten_times_at_once_is_one_case(app, client, auth, people):  # noqa: F811
+def test_a_saved_draft_sent_ten_times_at_once_is_one_case(app, client, auth, people):
     auth.login("anna")
     client.post("/forms/employment-contract/new", data=flat(EXAMPLE) | {"action": "draft"})
     submission = db.session.scalar(select(FormSubmission))
@@ -61,7 +61,7 @@ def test_a_saved_draft_sent_ten_times_at_once_is_one_case(app, client, auth, peo
     assert "redan skickad" in again.get_data(as_text=True)
 
 
-def test_the_api_idempotency_key_gives_the_same_order(app, client, people):  # noqa: F811
+def test_the_api_idempotency_key_gives_the_same_order(app, client, people):
     from app.auth.services import create_access_token
 
     raw, _ = create_access_token(people["anna"], "robot", ["forms:submit"], 30)
@@ -74,7 +74,7 @@ def test_the_api_idempotency_key_gives_the_same_order(app, client, people):  # n
     assert _counts() == (1, 1, 1)
 
 
-def test_drafts_are_the_managers_own_until_sent(client, auth, people):  # noqa: F811
+def test_drafts_are_the_managers_own_until_sent(client, auth, people):
     auth.login("anna")
     client.post("/forms/employment-contract/new", data=flat(EXAMPLE) | {"action": "draft"})
     submission = db.session.scalar(select(FormSubmission))
@@ -86,7 +86,7 @@ def test_drafts_are_the_managers_own_until_sent(client, auth, people):  # noqa: 
         auth.logout()
 
 
-def test_contract_downloads_are_audited(client, auth, people):  # noqa: F811
+def test_contract_downloads_are_audited(client, auth, people):
     auth.login("anna")
     client.post("/forms/employment-contract/new", data=flat(EXAMPLE) | {"action": "submit"})
     submission = db.session.scalar(select(FormSubmission))

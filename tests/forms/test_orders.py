@@ -17,17 +17,9 @@ EXAMPLE = json.loads((Path(__file__).resolve().parents[2] / "docs/examples/emplo
 
 
 def flat(data):
-    return {f"{section}__{key}": "" if value is None else value
-            for section, fields in data.items() for key, value in fields.items()}
-
-
-@pytest.fixture
-def people(create_user):
-    return {name: create_user(name, roles=roles, display_name=display, email=f"{name}@kommun.example")
-            for name, roles, display in [
-                ("anna", ["manager"], "Anna Chef"), ("bo", ["manager"], "Bo Chef"), ("erik", [], "Erik Anställd"),
-                ("hanna", ["specialist:hr"], "Hanna HR"), ("lars", ["specialist:payroll"], "Lars Lön"),
-                ("ivar", ["specialist:it"], "Ivar IT")]}
+    """The order as a browser posts it: an unticked box is not sent at all."""
+    return {f"{section}__{key}": "" if value is None else ("y" if value is True else value)
+            for section, fields in data.items() for key, value in fields.items() if value is not False}
 
 
 def pdf_text(data: bytes, tmp_path) -> str:
@@ -39,7 +31,8 @@ def pdf_text(data: bytes, tmp_path) -> str:
 def test_order_draft_submit_return_resubmit_approve(client, auth, people, tmp_path):
     auth.login("anna")
     form = client.get("/forms/employment-contract/new").get_data(as_text=True)
-    assert "Anställningsform (LAS)" in form and 'value="AKAP-KR"' in form
+    assert "Anställningsform (LAS)" in form and 'value="KPA Pension"' in form
+    assert 'value="AKAP-KR"' not in form  # the plan follows the birth year: filled in on sending
 
     # a draft keeps whatever was written, valid or not
     draft = flat(EXAMPLE) | {"employee__personnummer": "123", "action": "draft"}
@@ -104,18 +97,23 @@ def test_order_draft_submit_return_resubmit_approve(client, auth, people, tmp_pa
     for expected in ["Exempelkommun", "Anställningsavtal", "Åsa Öberg", "19900101-2302", "Ängsvägen 12",
                      "Undersköterska", "Solgårdens äldreboende", "Ansvar 4120, kostnadsställe 41260",
                      "Särskild visstidsanställning", "2027-01-04", "2027-06-30", "75 %", "30 timmar",
-                     "27 500 kronor per månad", "Den 25:e varje månad", "HÖK för Kommunal", "AKAP-KR",
-                     "Enligt AB och LAS.", "varannan helg", "Sida 1 av", "Arbetstagare: Åsa Öberg", "6 c §"]:
+                     "27 500 kronor per månad", "den 25:e varje månad", "HÖK för Kommunal", "AKAP-KR",
+                     "förvaltas av KPA Pension", "LAS 11 §", "Övertid och mertid", "Kompetensutveckling",
+                     "Ob-tillägg", "varannan helg", "Sida 1 av", "Arbetstagare: Åsa Öberg", "6 c §"]:
         assert expected in text, expected
     assert "UTKAST" not in text
 
 
-def test_preview_is_marked_draft(client, auth, people, tmp_path):
+def test_preview_is_marked_draft_and_saves_the_draft_first(client, auth, people, tmp_path):
     auth.login("anna")
     response = client.post("/forms/employment-contract/new", data=flat(EXAMPLE) | {"action": "preview"})
     assert response.mimetype == "application/pdf"
     assert "UTKAST" in pdf_text(response.data, tmp_path)
-    assert db.session.scalar(select(FormSubmission)) is None
+    db.session.expire_all()
+    draft = db.session.scalar(select(FormSubmission))  # nothing written is lost to a preview
+    assert draft.status == "draft" and draft.data["employee"]["first_name"] == "Åsa"
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.object_id == str(draft.id),
+                                                      AuditEntry.action == "download"))
 
 
 def test_only_managers_order(client, auth, people):
