@@ -29,7 +29,8 @@ db: setup
 	$(FLASK) db upgrade
 
 demo: db
-	$(FLASK) demo load
+	@# the demo's cases queue mails whose links must point where `make run` serves
+	LOTSEN_BASE_URL="$${LOTSEN_BASE_URL:-http://$(HOST):$(PORT)}" $(FLASK) demo load
 
 run: demo
 	@echo "Lotsen: http://$(HOST):$(PORT)/login  (demo users: see README; stop with Ctrl-C)"

@@ -17,7 +17,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import PROJECT_ROOT, ConfigError, instance_path_from, load_config
-from app.core import counters, i18n, security, static, transactions
+from app.core import counters, i18n, security, static, templating, transactions
 from app.core.db import db, tune_sqlite
 from app.core.extensions import babel, csrf, limiter, login_manager, migrate
 from app.core.i18n import LANGUAGES, current_language, select_locale
@@ -98,6 +98,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     security.init_app(app)
     static.init_app(app)
+    templating.init_app(app)
     transactions.init_app(app)
     counters.init_app(app)
 
@@ -125,7 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.selfservice import editor_views, search  # noqa: F401
     from app.selfservice import views as selfservice_views  # noqa: F401
     from app.selfservice.blueprint import bp as selfservice_bp
-    from app.tickets import admin_views, workspace_views  # noqa: F401
+    from app.tickets import admin_views, notification_views, workspace_views  # noqa: F401
     from app.tickets import views as tickets_views  # noqa: F401
     from app.tickets.blueprint import bp as tickets_bp
     from intranet_widgets import bp as widgets_bp

@@ -163,6 +163,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSEN_OFFICE_HOURS", "08:00-17:00", str,
             "working hours Monday to Friday for service levels (Swedish public holidays are off)"),
     Setting("LOTSEN_OUTBOX_INTERVAL", 10.0, _parse_positive_float, "seconds between outbox rounds in the worker loop"),
+    Setting("LOTSEN_DIGEST_HOUR", 7, int, "the hour (Europe/Stockholm) the worker mails the daily notification "
+            "summaries"),
     Setting("LOTSEN_ORG_NAME", "Exempelkommun", str, "the municipality's name on documents (letterhead)"),
     Setting("LOTSEN_ORG_ADDRESS", "Stadshuset, 123 45 Exempelstad", str, "the municipality's address on documents"),
     Setting("LOTSEN_ORG_NUMBER", "212000-0000", str, "the municipality's organisation number on documents"),

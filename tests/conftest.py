@@ -24,6 +24,7 @@ from app.core.db import db, delete_all_rows
 from app.core.extensions import limiter
 from app.selfservice import queries as selfservice_queries
 from app.selfservice import search
+from app.tickets.sla import forget_desk_calendar
 
 TEST_DATABASE_URL = os.environ.get("LOTSEN_TEST_DATABASE_URL", "")
 DEFAULT_PASSWORD = "ett-bra-losenord"
@@ -95,6 +96,7 @@ def make_app(migrated_database, tmp_path) -> Iterator[Callable[..., Flask]]:
     yield factory
     search.close_all()  # first: it waits for background index rebuilds, which read these tables
     selfservice_queries.forget_kept_lists()
+    forget_desk_calendar()
     for app in apps:
         with app.app_context():
             db.session.rollback()

@@ -3,7 +3,7 @@
 A form order has rules JSON Schema cannot say: a personnummer's check digit and date of birth, and the order
 of its dates. openapi.json describes them in words; here the requests Schemathesis generates as *valid* are
 brought within those rules, the way a real client's orders are, so that "valid data is accepted" is checked
-for the rest of the shape. Invalid requests are left as they are: they must still be refused.
+for the rest of the shape. Only values of the right shape are changed, so invalid requests stay invalid.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import date
 
 import schemathesis
 
-PNR = re.compile(r"(?P<century>[0-9]{2})?[0-9]{6}(?P<sign>[-+\u2010-\u2014\u2212]?)[0-9]{4}")
+PNR = re.compile(r"(?P<century>[0-9]{2})?[0-9]{6}(?P<sign>[-+\u2010-\u2014\u2212\ufe63\uff0d]?)[0-9]{4}")
 
 
 def _personnummer(generated: str, born_1957: bool = False) -> str:
@@ -48,12 +48,15 @@ def _probation_within_six_months(employment: dict) -> None:
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
-    meta = case.meta
-    if meta is None or not meta.generation.mode.is_positive or not case.operation.path.startswith("/forms/"):
+    # every mode: a "negative" case whose only fault would be one of these rules is schema-valid (it must be
+    # accepted); the fixes touch only values already of the right shape, so a case's real fault stays
+    if not case.operation.path.startswith("/forms/"):
         return
-    body = case.body
-    if not isinstance(body, dict):
-        return
+    for body in {id(b): b for b in (case.body, kwargs.get("json")) if isinstance(b, dict)}.values():
+        _within_the_rules(body)  # the body as generated and as it is about to be sent (a copy in some phases)
+
+
+def _within_the_rules(body: dict) -> None:
     employee, employment, end = body.get("employee"), body.get("employment"), body.get("end")
     old = isinstance(employment, dict) and employment.get("form") == "visstid_69"
     if isinstance(employee, dict) and isinstance(employee.get("personnummer"), str):
@@ -62,6 +65,19 @@ def before_call(context, case, kwargs):
         employee["birth_date"] = "1957-01-01" if old else "1990-01-01"  # a real age for the rules
     if isinstance(employment, dict):
         _in_order(employment, "start_date", "end_date")
+        if _date(employment.get("start_date")):  # after the birth; for visstid_69, after the 69th birthday
+            employment["start_date"] = max(employment["start_date"], "2027-01-04" if old else "2004-01-01")
+            if _date(employment.get("end_date")) and employment["end_date"] < employment["start_date"]:
+                employment["end_date"] = employment["start_date"]
         _probation_within_six_months(employment)
     if isinstance(end, dict):
         _in_order(end, "notice_date", "last_day")
+
+
+@schemathesis.hook
+def map_body(context, body):
+    """The same, at generation, for every phase (fuzzing mutates bodies before_call may not see)."""
+    operation = getattr(context, "operation", None)
+    if isinstance(body, dict) and operation is not None and operation.path.startswith("/forms/"):
+        _within_the_rules(body)
+    return body

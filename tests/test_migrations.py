@@ -54,8 +54,8 @@ def test_upgrade_purges_question_subjects_from_the_search_log_and_keeps_old_toke
 
 
 def test_upgrade_0010_gives_sent_orders_the_normal_identity_number(tmp_path):
-    """Before 0010 the typed number was kept: sent orders get the normal form (a samordningsnummer as such);
-    an approved order keeps the data its document shows and only gets the lookup column; drafts are untouched."""
+    """Before 0010 the typed number was kept: sent orders get the normal form (a samordningsnummer as such), a
+    ten-digit number read as of the day it was sent; drafts are untouched."""
     import json
 
     from flask_migrate import downgrade, upgrade
@@ -66,16 +66,20 @@ def test_upgrade_0010_gives_sent_orders_the_normal_identity_number(tmp_path):
         db.session.execute(text(
             "INSERT INTO user_account (username, display_name, email, department, title, auth_source, is_active, "
             "created_at, updated_at) VALUES ('anna', 'Anna', '', '', '', 'local', 1, '2026-01-01', '2026-01-01')"))
-        for status, number in (("submitted", "7302889931"), ("approved", "090527+1474"), ("draft", "123")):
+        orders = (("submitted", "7302889931", "2026-11-01"), ("approved", "090527+1474", "2026-11-01"),
+                  ("draft", "123", None), ("approved", "260101-0016", "2025-11-20"))
+        for status, number, sent in orders:
             db.session.execute(text(
-                "INSERT INTO form_submission (form_slug, status, data, title, owner_id, created_at, updated_at) "
-                "VALUES ('employment-contract', :status, :data, '', 1, '2026-11-01', '2026-11-01')"),
-                {"status": status, "data": json.dumps({"employee": {"personnummer": number}})})
+                "INSERT INTO form_submission (form_slug, status, data, title, owner_id, created_at, updated_at, "
+                "submitted_at) VALUES ('employment-contract', :status, :data, '', 1, '2026-11-01', '2026-11-01', "
+                ":sent)"), {"status": status, "data": json.dumps({"employee": {"personnummer": number}}),
+                            "sent": sent})
         db.session.commit()
         upgrade()
         rows = db.session.execute(text("SELECT status, data, person_number FROM form_submission ORDER BY id")).all()
         stored = [(r[0], json.loads(r[1])["employee"]["personnummer"], r[2]) for r in rows]
         assert stored == [("submitted", "19730288-9931", "19730288-9931"),
-                          ("approved", "090527+1474", "19090527-1474"), ("draft", "123", None)]
+                          ("approved", "19090527-1474", "19090527-1474"), ("draft", "123", None),
+                          ("approved", "19260101-0016", "19260101-0016")]  # read as of the day it was sent
         downgrade(revision="0009")
         db.engine.dispose()

@@ -170,7 +170,7 @@ _LONG_TEXT = Field("text", 2000, nullable=True)
 _PERSON = {
     # a dash from a word processor is a dash; empty when the employee has no Swedish identity number yet
     "personnummer": Field("text", 13, nullable=True,
-                          pattern=re.compile("([0-9]{2})?[0-9]{6}[-+\u2010-\u2014\u2212]?[0-9]{4}")),
+                          pattern=re.compile("([0-9]{2})?[0-9]{6}[-+\u2010-\u2014\u2212\ufe63\uff0d]?[0-9]{4}")),
     "no_identity_number": Field("boolean", nullable=True),
     "birth_date": Field("date", nullable=True),
     "first_name": Field("text", 100),

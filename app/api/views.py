@@ -295,7 +295,7 @@ def robot_orders():
 def robot_claim():
     """Claim the oldest waiting order: 200 with the claim and the order, 204 when the queue is empty."""
     robot = _robot()
-    submission = forms.claim_robot_work(robot, key=_idempotency_key())
+    submission = forms.claim_robot_work(robot, key=_idempotency_key(), address=request.remote_addr or "")
     if submission is None:
         return "", 204
     return jsonify({"claim": submission.robot_claim, "claimed_until": submission.robot_claimed_until.isoformat(),

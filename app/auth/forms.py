@@ -43,6 +43,26 @@ class UserForm(FlaskForm):
     roles = MultiCheckboxField(_l("Roles granted in Lotsen"), choices=[])
 
 
+class NewUserForm(FlaskForm):
+    """A local account (a break-glass administrator, a temporary consultant) made by an administrator."""
+
+    username = StringField(_l("User name"), validators=[
+        DataRequired(message=_l("Choose a user name.")), Length(max=120),
+        Regexp(r"^[a-z0-9][a-z0-9._-]*$", message=_l("Use lower-case letters a-z, digits, dots, hyphens and "
+                                                   "underscores."))])
+    display_name = StringField(_l("Name"), validators=[DataRequired(message=_l("Write the person's name.")),
+                                                       Length(max=200)])
+    email = StringField(_l("E-mail"), validators=[
+        Optional(), Length(max=254),
+        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter a valid e-mail address, such as namn@kommun.se.")),
+    ])
+    department = StringField(_l("Department"), validators=[Optional(), Length(max=200)])
+    password = PasswordField(_l("Password (at least 12 characters)"), validators=[
+        DataRequired(message=_l("Choose a password.")),
+        Length(min=12, max=200, message=_l("The password needs at least 12 characters."))])
+    roles = MultiCheckboxField(_l("Roles"), choices=[])
+
+
 class TokenForm(FlaskForm):
     name = StringField(_l("What the token is for"), validators=[
         DataRequired(message=_l("Say what the token is for, such as the robot's name.")), Length(max=100)])

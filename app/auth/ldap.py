@@ -7,6 +7,7 @@ filter, bind as that entry with the given password, then read its groups.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +105,47 @@ class LdapDirectory:
             title=self._first(attributes, self.title_attrs),
             groups=groups,
         )
+
+    def search_people(self, text: str, limit: int = 10) -> list[DirectoryEntry]:
+        """Up to ``limit`` people whose user name, name or e-mail holds ``text`` (the text escaped, so it can never
+        change the filter); as the service account. Raises DirectoryUnavailable when the directory is away."""
+        needle = escape_filter_chars(text.strip())
+        if len(text.strip()) < 2:
+            return []
+        login = re.search(r"\((\w+)=\{username\}\)", self.user_filter)
+        login_attr = login.group(1) if login else "uid"
+        names = dict.fromkeys([login_attr, *self.name_attrs, *self.email_attrs])
+        search_filter = "(|" + "".join(f"({name}=*{needle}*)" for name in names) + ")"
+        wanted = [login_attr, *self.name_attrs, *self.email_attrs, *self.department_attrs, *self.title_attrs]
+        found: list[DirectoryEntry] = []
+        try:
+            conn = self._connect()
+            try:
+                self._bind(conn, self.bind_dn, self.bind_password, service_account=True)
+                message = conn.search_ext(self.user_base_dn, ldap.SCOPE_SUBTREE, search_filter, wanted,
+                                          sizelimit=limit)
+                try:
+                    while True:
+                        kind, results, *_ = conn.result3(message, all=0, timeout=self.timeout)
+                        for dn, attributes in results or []:
+                            if dn and isinstance(attributes, dict) and self._first(attributes, (login_attr,)):
+                                found.append(self._entry(dn, self._first(attributes, (login_attr,)), attributes))
+                        if kind == ldap.RES_SEARCH_RESULT or not results:
+                            break
+                except ldap.SIZELIMIT_EXCEEDED:
+                    pass  # the first ``limit`` are enough to choose from
+            finally:
+                conn.unbind_s()
+        except ldap.LDAPError as exc:
+            log.warning("directory %s: people search failed: %s", self.uri, exc)
+            raise DirectoryUnavailable(str(exc)) from exc
+        return found[:limit]
+
+    def _entry(self, dn: str, username: str, attributes: dict[str, list[bytes]]) -> DirectoryEntry:
+        return DirectoryEntry(dn=dn, username=username, display_name=self._first(attributes, self.name_attrs),
+                              email=self._first(attributes, self.email_attrs),
+                              department=self._first(attributes, self.department_attrs),
+                              title=self._first(attributes, self.title_attrs))
 
     def _connect(self) -> Any:
         conn = ldap.initialize(self.uri)

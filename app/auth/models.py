@@ -24,6 +24,7 @@ class SupportFunction(BilingualName, db.Model):
     email: Mapped[str] = mapped_column(String(254), default="")
     is_confidential: Mapped[bool] = mapped_column(default=False)
     is_first_line: Mapped[bool] = mapped_column(default=False)
+    notify_new_cases: Mapped[bool] = mapped_column(default=False)  # mail each new case to ``email``
     sort_order: Mapped[int] = mapped_column(default=0)
 
     def __repr__(self) -> str:

@@ -6,15 +6,16 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.auth.exceptions import InvalidCredentials
+from app.auth.exceptions import DirectoryUnavailable, InvalidCredentials
 from app.auth.ldap import DirectoryEntry, LdapDirectory
 from app.auth.models import (
     PERSONAL_SCOPES,
@@ -46,6 +47,10 @@ DEFAULT_FUNCTIONS: tuple[tuple[str, str, str, bool, bool, int], ...] = (
 
 class UserExists(Exception):  # noqa: N818
     """A user with that name already exists."""
+
+
+class AccountRefused(DomainError):  # noqa: N818
+    """An account that cannot be made (the user name is taken)."""
 
 
 class RoleRefused(DomainError):  # noqa: N818
@@ -376,3 +381,63 @@ def token_for(raw: str) -> AccessToken | None:
         return None
     token.last_used_at = utcnow()
     return token
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone to choose in a form: known to Lotsen, or found in the directory."""
+
+    username: str
+    name: str
+    department: str
+
+
+def search_people(text: str, directory: LdapDirectory | None = None, limit: int = 10) -> list[Person]:
+    """People whose name, user name, e-mail or department holds each word of ``text``: Lotsen's users first, then
+    the directory's (when configured and reachable) for people who have not logged in yet."""
+    words = text.split()[:4]
+    if not words or len(text.strip()) < 2:
+        return []
+    query = select(User).where(User.is_active.is_(True))
+    for word in words:
+        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(*(column.ilike(like, escape="\\") for column in (
+            User.display_name, User.username, User.email, User.department))))
+    found = {u.username: Person(u.username, u.name, u.department)
+             for u in db.session.scalars(query.order_by(User.display_name).limit(limit))}
+    if directory is not None and len(found) < limit:
+        try:
+            for entry in directory.search_people(text, limit):
+                found.setdefault(normalize_username(entry.username), Person(
+                    normalize_username(entry.username), entry.display_name or entry.username, entry.department))
+        except DirectoryUnavailable:
+            pass  # Lotsen's own users still answer
+    return list(found.values())[:limit]
+
+
+USERS_PAGE = 50
+
+
+def find_users(text: str = "", page: int = 1) -> tuple[list[User], bool]:
+    """One page of users (all, or those matching each word of ``text`` by name, user name, e-mail or
+    department), and whether there is a next page."""
+    query = select(User)
+    for word in text.split()[:4]:
+        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(*(column.ilike(like, escape="\\") for column in (
+            User.display_name, User.username, User.email, User.department))))
+    rows = list(db.session.scalars(query.order_by(User.username).offset((page - 1) * USERS_PAGE)
+                                   .limit(USERS_PAGE + 1)))
+    return rows[:USERS_PAGE], len(rows) > USERS_PAGE
+
+
+def create_account(actor: User, username: str, password: str, display_name: str, email: str = "",
+                   department: str = "", roles: Iterable[str] = ()) -> User:
+    """A local account made by an administrator (audited, with the roles it got)."""
+    try:
+        user = create_local_user(username, password, display_name, email, roles, department)
+    except UserExists:
+        raise AccountRefused(_l("There is already a user %(username)s.",
+                                username=normalize_username(username))) from None
+    audit.record(actor.id, "user_create", "user", user.id, detail=f"{user.username} [{' '.join(roles)}]")
+    return user

@@ -11,7 +11,7 @@ from limits import parse_many
 from app.auth import services
 from app.auth.blueprint import bp
 from app.auth.exceptions import DirectoryUnavailable, InvalidCredentials
-from app.auth.forms import LoginForm, TokenForm, UserForm
+from app.auth.forms import LoginForm, NewUserForm, TokenForm, UserForm
 from app.auth.ldap import LdapDirectory
 from app.auth.models import AccessToken, User
 from app.core.db import db
@@ -74,6 +74,11 @@ def _record_account_failure() -> None:
         limiter.limiter.hit(ACCOUNT_WINDOW, *_account_key())
 
 
+def _landing(user) -> str:
+    """Where a log-in lands without a page asked for: specialists on their queue, everyone else on the start."""
+    return url_for("tickets.workspace") if user.has_role(Role.SPECIALIST) else url_for("selfservice.index")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_pair_limit, methods=["POST"], key_func=_pair_key, deduct_when=_failed_login,
                scope="login-pair")
@@ -104,7 +109,7 @@ def login():
             session.clear()  # a new session, with a new CSRF secret, for every log-in
             services.open_session(user, lifetime, remember, request.user_agent.string, request.remote_addr or "")
             login_user(user, remember=remember, duration=lifetime)
-            return redirect(local_path(form.next.data) or url_for("selfservice.index"))
+            return redirect(local_path(form.next.data) or _landing(user))
     return render_template("auth/login.html", form=form, error=error), status
 
 
@@ -116,6 +121,17 @@ def logout():
     session.clear()
     flash(_("You are now logged out."), "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/people/search")
+@login_required
+def people_search():
+    """People to choose as you type (registering a case, asking for a colleague): specialists and managers."""
+    if not (current_user.has_role(Role.SPECIALIST) or current_user.has_role(Role.MANAGER)):
+        abort(403)
+    text = (request.args.get("q") or "")[:100]
+    people = services.search_people(text, LdapDirectory.from_config(current_app.config))
+    return {"people": [{"username": p.username, "name": p.name, "department": p.department} for p in people]}
 
 
 @bp.get("/language/<code>")
@@ -130,10 +146,38 @@ def set_language(code: str):
     return response
 
 
-@bp.get("/admin/users")
+@bp.route("/admin/users", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def users():
-    return render_template("auth/users.html", users=services.list_users())
+    """Find users by name, user name, e-mail or department, page through them, and make local accounts."""
+    form = NewUserForm()
+    form.roles.choices = _role_choices()
+    if form.validate_on_submit():
+        try:
+            made = services.create_account(current_user, form.username.data, form.password.data,
+                                           form.display_name.data, form.email.data or "",
+                                           form.department.data or "", form.roles.data)
+        except (services.AccountRefused, services.RoleRefused) as exc:
+            form.username.errors.append(str(exc))
+        else:
+            flash(_("The account %(username)s is made.", username=made.username), "success")
+            return redirect(url_for("auth.edit_user", user_id=made.id))
+    text = (request.args.get("q") or "")[:100]
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    found, more = services.find_users(text, page)
+    return render_template("auth/users.html", users=found, form=form, q=text, page=page, more=more,
+                           role_label=role_label), 400 if form.errors else 200
+
+
+def role_label(label: str) -> str:
+    """A role code as people read it: ``specialist:hr`` is "Specialist in HR"."""
+    names = {f.slug: f.name for f in services.list_functions()}
+    name, _sep, function = label.partition(":")
+    if name == "specialist":
+        return _("Specialist in %(function)s", function=names.get(function, function))
+    if name == "editor":
+        return _("Editor for %(function)s", function=names.get(function, function))
+    return {"manager": _("Manager"), "admin": _("Administrator")}.get(name, label)
 
 
 def _role_choices() -> list[tuple[str, str]]:

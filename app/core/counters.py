@@ -43,6 +43,12 @@ class BatchedCounter:
         with tallies.lock:
             tallies.counter(self.name)[key] += amount
 
+    def discard(self, key: Hashable) -> None:
+        """Forget what this process counted for ``key`` and has not written yet."""
+        tallies = _tallies(current_app)
+        with tallies.lock:
+            tallies.counter(self.name).pop(key, None)
+
     def pending(self, app: Flask | None = None) -> dict[Hashable, int]:
         """What is counted but not written yet."""
         tallies = _tallies(app or current_app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
-from flask_babel import Domain, get_locale
+from flask_babel import Domain, format_decimal, get_locale
 from flask_login import current_user
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -44,8 +44,24 @@ class RequestDomain(Domain):
         return cached[1]
 
 
+SHORT_DATE, SHORT_DATETIME = "yyyy-MM-dd", "yyyy-MM-dd HH:mm"  # Swedish style in both languages, never 11/30/26
+
+
+def percent(share: float | None, digits: int = 1) -> str:
+    """``0.256`` -> ``25,6 %`` in Swedish, ``25.6 %`` in English."""
+    if share is None:
+        return "–"
+    return format_decimal(share * 100, format="#,##0." + "#" * digits) + "\u00a0%"
+
+
 def init_app(app: Flask) -> None:
-    """Flask-Babel with ``RequestDomain``, in Python code and in templates (after ``babel.init_app``)."""
+    """Flask-Babel with ``RequestDomain``, in Python code and in templates (after ``babel.init_app``); short
+    dates as ISO in every language; the ``percent`` and ``number`` filters."""
+    babel_state = app.extensions["babel"]
+    babel_state.instance.date_formats["date.short"] = SHORT_DATE
+    babel_state.instance.date_formats["datetime.short"] = SHORT_DATETIME
+    app.jinja_env.filters["percent"] = percent
+    app.jinja_env.filters["number"] = lambda value, pattern="#,##0.##": format_decimal(value, format=pattern)
     domain = RequestDomain(domain=app.extensions["babel"].default_domain)
     app.extensions["babel"].instance.domain_instance = domain
     app.jinja_env.install_gettext_callables(

@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from flask import Flask, Response, request
+from flask import Flask, Response, request, send_from_directory
 
 YEAR = 365 * 24 * 3600
 RECHECK_SECONDS = 2.0
@@ -45,6 +45,11 @@ def file_version(folder: str, filename: str) -> str | None:
 
 def init_app(app: Flask) -> None:
     folder = app.static_folder
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        """Browsers ask for it at the root whatever the page says; a day's cache, no log-in."""
+        return send_from_directory(folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=24 * 3600)
 
     @app.url_defaults
     def add_static_version(endpoint: str, values: dict) -> None:

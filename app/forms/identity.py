@@ -15,7 +15,8 @@ from flask_babel import lazy_gettext as _l
 
 # Word, Outlook and phones turn "-" into one of these
 DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d", "-"))
-NUMBER_RE = re.compile(r"^(\d{2})?(\d{2})(\d{2})(\d{2})([-+]?)(\d{3})(\d)$")
+NUMBER_RE = re.compile(r"^([0-9]{2})?([0-9]{2})([0-9]{2})([0-9]{2})([-+]?)([0-9]{3})([0-9])$")  # ASCII digits only
+OLDEST = 120  # no one older is employed: a number that says so is mistyped
 COORDINATION_OFFSET = 60
 
 
@@ -91,6 +92,8 @@ def parse_identity_number(raw: str, today: date) -> IdentityNumber:
         born = _real_date(year, int(mm), day)
         if born is None:
             raise ValueError(_l("The date in the number does not exist."))
+    if age_on(born, today) > OLDEST:
+        raise ValueError(_l("The date in the number gives an age over %(age)s. Check the number.", age=OLDEST))
     digits = f"{born.year:04d}{mm}{dd}{serial}{check}"
     return IdentityNumber(digits, born, coordination, written_short=not century, sign=sign)
 

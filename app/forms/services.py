@@ -91,9 +91,11 @@ def can_requeue(user: User, submission: FormSubmission) -> bool:
             and user.has_role(Role.SPECIALIST, definition.function))
 
 
-def follow_up_tickets(submission: FormSubmission) -> list[Ticket]:
+def follow_up_tickets(submission: FormSubmission, reader: User) -> list[Ticket]:
+    """The order's follow-up cases that ``reader`` may see (payroll's case is confidential to payroll)."""
     ids = [f.ticket_id for f in submission.follow_ups if f.ticket_id]
-    return list(db.session.scalars(select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id))) if ids else []
+    found = db.session.scalars(select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id)) if ids else []
+    return [t for t in found if tickets.can_view(reader, t)]
 
 
 def can_complete(user: User, submission: FormSubmission) -> bool:
@@ -171,7 +173,7 @@ def earlier_periods(person_number: str | None, exclude_id: int | None = None,
             continue
         try:
             start = date.fromisoformat(employment.get("start_date") or "")
-            end = date.fromisoformat(employment["end_date"]) if employment.get("end_date") else min(today, start)
+            end = date.fromisoformat(employment["end_date"]) if employment.get("end_date") else today
         except ValueError:
             continue
         periods.append(Period(employment["form"], start, max(start, end), str(order.id)))
@@ -439,6 +441,9 @@ def complete_identity_number(submission: FormSubmission, user: User, raw: str, o
     submission.data = data
     submission.person_number = number.normal
     submission.title = as_one_line(definition.title_for(data, today))
+    ticket = db.session.get(Ticket, submission.ticket_id) if submission.ticket_id else None
+    if ticket is not None:  # the case's subject names the order the same way
+        ticket.subject = submission.title
     submission.updated_at = utcnow()
     comment = ""
     if submission.status == "approved":
@@ -475,16 +480,19 @@ def robot_queue(limit: int = 50) -> list[FormSubmission]:
                                    .order_by(FormSubmission.approved_at, FormSubmission.id).limit(limit)))
 
 
-def claim_robot_work(robot: User, key: str | None = None, minutes: int = CLAIM_MINUTES) -> FormSubmission | None:
+def claim_robot_work(robot: User, key: str | None = None, minutes: int = CLAIM_MINUTES,
+                     address: str = "") -> FormSubmission | None:
     """The oldest waiting order, claimed for ``robot`` for ``minutes``: nobody else gets it until the claim
     is reported or expires. The same ``key`` again (a retried request) gives the order it claimed. None when
     the queue is empty. Each claim is audited: the robot reads the whole order."""
-    if key:
+    if key:  # the same request again: the claim it made, while it lasts
         again = db.session.scalar(select(FormSubmission).where(
-            FormSubmission.robot_claim == key, FormSubmission.robot_claimed_by_id == robot.id))
+            FormSubmission.robot_claim == key, FormSubmission.robot_claimed_by_id == robot.id,
+            FormSubmission.robot_state == "claimed", FormSubmission.robot_claimed_until > utcnow()))
         if again is not None:
+            record_view(robot, again, address, action="robot_claim", detail="again")
             return again
-    for _ in range(5):  # another robot may take the first candidate at the same moment: try the next
+    while True:  # another robot may take a candidate at the same moment: try the next until none waits
         now = utcnow()
         candidate = db.session.scalar(select(FormSubmission.id).where(_available(now))
                                       .order_by(FormSubmission.approved_at, FormSubmission.id).limit(1))
@@ -500,10 +508,9 @@ def claim_robot_work(robot: User, key: str | None = None, minutes: int = CLAIM_M
         if taken:
             submission = db.session.get(FormSubmission, candidate, populate_existing=True)
             _history(submission, "robot_claimed", robot)
-            record_view(robot, submission, action="robot_claim")
+            record_view(robot, submission, address, action="robot_claim")
             db.session.flush()
             return submission
-    return None
 
 
 def report_robot_work(submission: FormSubmission, robot: User, claim: str, outcome: str, note: str) -> bool:
@@ -515,11 +522,16 @@ def report_robot_work(submission: FormSubmission, robot: User, claim: str, outco
         raise ClaimLost(_l("This claim is no longer valid: it expired and the order was claimed again."))
     if submission.robot_state == outcome:
         return True
-    if submission.robot_state != "claimed":
-        raise ClaimLost(_l("This claim is reported already."))
-    submission.robot_state = outcome
-    submission.robot_note = note.strip()[:2000]
-    submission.robot_claimed_until = None
+    # one conditional change: a claim that expired and was taken over meanwhile changes nothing
+    reported = db.session.execute(
+        update(FormSubmission).where(FormSubmission.id == submission.id, FormSubmission.robot_claim == claim,
+                                     FormSubmission.robot_claimed_by_id == robot.id,
+                                     FormSubmission.robot_state == "claimed")
+        .values(robot_state=outcome, robot_note=note.strip()[:2000], robot_claimed_until=None)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(submission)
+    if not reported:
+        raise ClaimLost(_l("This claim is no longer valid: it expired and the order was claimed again."))
     _history(submission, f"robot_{outcome}", robot, submission.robot_note)
     db.session.flush()
     return False

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from app.forms import law
@@ -179,7 +180,9 @@ def validate_employment_contract(data: dict, today: date | None = None, earlier:
             start=start.isoformat(), last=law.probation_last_day(start).isoformat()))
     if form == "vikariat":
         _text(data, "employment.substitute_for", result, max_length=200)
-    if form == "visstid_69" and born and start and age_on(born, start) < law.LAS_AGE:
+    if born and start and start < born:
+        result.errors["employment.start_date"] = str(_l("The employment cannot start before the employee was born."))
+    elif form == "visstid_69" and born and start and age_on(born, start) < law.LAS_AGE:
         result.errors["employment.form"] = str(_l(
             "Fixed-term employment from age 69 needs an employee who has turned 69 by the start (LAS 5 § 4); "
             "on %(start)s the employee is %(age)s.", start=start.isoformat(), age=age_on(born, start)))
@@ -188,8 +191,9 @@ def validate_employment_contract(data: dict, today: date | None = None, earlier:
                     _l("Give the weekly working hours as 1 to 48."))
     if extent and hours and abs(hours - FULL_TIME_HOURS * extent / 100) > 4:
         result.warnings.append(str(_l("%(hours)s hours a week is not %(extent)s %% of full time (%(full)s hours). "
-                                      "Check the extent and the hours.", hours=f"{hours:g}", extent=f"{extent:g}",
-                                      full=f"{FULL_TIME_HOURS:g}")))
+                                      "Check the extent and the hours.", hours=format_decimal(hours, "#,##0.##"),
+                                      extent=format_decimal(extent, "#,##0.##"),
+                                      full=format_decimal(FULL_TIME_HOURS, "#,##0.##"))))
     reported = _days_elsewhere(data, result)
     if form in law.COUNTED_FORMS and start and end and end >= start:
         _conversion(form, start, end, reported, list(earlier), result)

@@ -145,7 +145,8 @@ def show(submission_id: int):
                            information=services.information_status(submission),
                            changes=services.changes_since_last_sent(submission) if can_review else [],
                            field_labels=field_labels(definition.slug), form_labels=employment_form_labels(),
-                           history_labels=HISTORY_LABELS, follow_up_tickets=services.follow_up_tickets(submission),
+                           history_labels=HISTORY_LABELS,
+                           follow_up_tickets=services.follow_up_tickets(submission, current_user),
                            can_complete_robot=services.can_requeue(current_user, submission))
 
 

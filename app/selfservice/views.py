@@ -109,13 +109,17 @@ def _attachment_url(article):
 
 
 def _render_article(found, feedback_form: FeedbackForm, status: int = 200):
+    feedback = services.feedback_of(found, current_user)
+    if feedback is not None and request.method == "GET":  # the earlier answer is shown chosen, ready to change
+        feedback_form.helpful.data = "yes" if feedback.is_helpful else "no"
+        feedback_form.comment.data = feedback.comment
     response = current_app.make_response((render_template(
         "selfservice/article.html",
         article=found,
         body=render_markdown(found.body, _attachment_url(found), title=found.title),
         related=queries.related_links(found),
         translations=services.translations_of(found),
-        feedback=services.feedback_of(found, current_user),
+        feedback=feedback,
         feedback_form=feedback_form,
         query=request.args.get("q", ""),
         can_edit=services.can_edit(current_user, found.function.slug),

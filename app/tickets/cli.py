@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -15,9 +16,12 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.core.db import db
+from app.core.db import db, utcnow
 from app.core.mail import send_due
+from app.tickets import notifications
 from app.tickets.routing import decide_route, retrain_if_stale, train_and_save
+from app.tickets.services import mail_context
+from app.tickets.sla import DUE_SOON_MINUTES, STOCKHOLM
 
 log = logging.getLogger(__name__)
 FIRST_PAUSE, LONGEST_PAUSE = 1.0, 60.0
@@ -75,7 +79,18 @@ def send_command(loop: bool, rounds: int | None) -> None:
         _report(*send_due(config, instance))
         return
 
+    digested_on = None
+
     def one_round() -> None:
+        nonlocal digested_on
+        notices = notifications.warn_due_soon(utcnow(), timedelta(minutes=DUE_SOON_MINUTES), mail_context())
+        local = datetime.now(STOCKHOLM)
+        digests = 0
+        if local.hour >= config["LOTSEN_DIGEST_HOUR"] and digested_on != local.date():
+            digests, digested_on = notifications.send_digests(utcnow(), mail_context()), local.date()
+        if notices or digests:
+            db.session.commit()
+            click.echo(f"notifications: {notices} cases near their service level, {digests} daily summaries")
         sent, failed = send_due(config, instance)
         if sent or failed:
             _report(sent, failed)
@@ -111,7 +126,8 @@ def routing_retrain() -> None:
 @click.command("worker")
 @rounds_option
 def worker_command(rounds: int | None) -> None:
-    """The background worker: sends the outbox and retrains the routing model after new corrections.
+    """The background worker: warns of service levels about to break, mails the daily notification summaries,
+    sends the outbox and retrains the routing model after new corrections.
     It survives database and mail server outages: it waits and carries on."""
     config = current_app.config
     instance = Path(current_app.instance_path)

@@ -35,8 +35,9 @@ class AskForm(FlaskForm):
     description = TextAreaField(_l("Describe your question"), validators=[
         DataRequired(message=_l("Describe what you need help with.")), Length(max=20_000)], render_kw={"rows": 8})
     files = MultipleFileField(_l("Attachments (optional)"))
-    on_behalf_of = StringField(_l("On behalf of a colleague (user name, optional)"),
-                               validators=[Optional(), Length(max=120)])
+    on_behalf_of = StringField(_l("On behalf of a colleague (name or user name, optional)"),
+                               validators=[Optional(), Length(max=120)],
+                               render_kw={"list": "people-options", "autocomplete": "off"})
     submit_token = HiddenField(validators=[Optional(), Length(max=64, message=EXPIRED_FORM)])
 
 
@@ -69,9 +70,41 @@ class ActionForm(FlaskForm):
     target = StringField(_l("Duplicate of case number"), validators=[Optional(), Length(max=20)])
 
 
+class WorkForm(FlaskForm):
+    """Everything a specialist does on a case in one submit: a reply or an internal note, and any change of
+    assignee, status, priority or support function. Only what changed is applied; the services check it."""
+
+    body = TextAreaField(_l("Message"), validators=[Optional(), Length(max=20_000)], render_kw={"rows": 8})
+    internal = BooleanField(_l("Internal note (not shown to the requester)"))
+    article = SelectField(_l("Link to an article (optional)"), choices=[], validators=[Optional()],
+                          validate_choice=False)
+    files = MultipleFileField(_l("Attachments (optional)"))
+    then_wait = BooleanField(_l("Wait for the requester's answer"))
+    assignee = SelectField(_l("Assigned to"), choices=[], validators=[Optional()], validate_choice=False)
+    status = SelectField(_l("Status"), choices=[], validators=[Optional()], validate_choice=False)
+    priority = SelectField(_l("Priority"), choices=[], validators=[Optional()], validate_choice=False)
+    function = SelectField(_l("Move to another function"), choices=[], validators=[Optional()],
+                           validate_choice=False)
+    category = SelectField(_l("Category there"), choices=[], validators=[Optional()], validate_choice=False)
+    reason = StringField(_l("Why it moves"), validators=[Optional(), Length(max=500)])
+    seen = HiddenField(validators=[Optional()])  # the last entry of the timeline the writer had in front of them
+    confirm = HiddenField(validators=[Optional()])  # "send anyway" after a colleague's reply came in between
+
+
+class NotificationSettingsForm(FlaskForm):
+    """By e-mail at once, in a daily summary, or only in Lotsen, per kind (labels set from the kinds)."""
+
+    new_case = SelectField(choices=[])
+    assigned = SelectField(choices=[])
+    requester_reply = SelectField(choices=[])
+    sla_warning = SelectField(choices=[])
+    forwarded_resolved = SelectField(choices=[])
+
+
 class RegisterForm(FlaskForm):
-    requester = StringField(_l("The person's user name"), validators=[
-        DataRequired(message=_l("Enter the user name of the person who contacted you.")), Length(max=120)])
+    requester = StringField(_l("Who contacted you"), validators=[
+        DataRequired(message=_l("Enter the name, user name or e-mail of the person who contacted you.")),
+        Length(max=120)], render_kw={"list": "people-options", "autocomplete": "off"})
     channel = SelectField(_l("Contact by"), choices=[])
     function = SelectField(_l("Support function"), choices=[])
     subject = StringField(_l("Subject"), validators=[DataRequired(message=_l("Write a short subject.")),
@@ -101,7 +134,8 @@ class RoutingRuleForm(FlaskForm):
 
 
 class NoticeForm(FlaskForm):
-    title = StringField(_l("Notice"), validators=[DataRequired(message=_l("Write a title.")), Length(max=200),
+    title = StringField(_l("Headline of the notice"), validators=[DataRequired(message=_l("Write a title.")),
+                                                                  Length(max=200),
                                                   one_line])
     body = TextAreaField(_l("More information (optional)"), validators=[Optional(), Length(max=2000)],
                          render_kw={"rows": 3})

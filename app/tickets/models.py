@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -212,3 +212,69 @@ class Notice(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     function: Mapped[SupportFunction] = relationship(lazy="joined")
+
+
+class SavedFilter(db.Model):
+    """A specialist's own named queue filter (view, search words, priority, sort) in one function."""
+
+    __tablename__ = "saved_filter"
+    __table_args__ = (UniqueConstraint("user_id", "function_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    function_id: Mapped[int] = mapped_column(ForeignKey("support_function.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(String(500), default="")  # the queue page's query string
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+NOTIFICATION_KINDS = ("new_case", "assigned", "requester_reply", "sla_warning", "forwarded_resolved")
+DELIVERIES = ("immediately", "daily", "off")
+
+
+class Notification(db.Model):
+    """Something a specialist should know about a case, shown in the app until read (and mailed as chosen)."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # in a mail of its own or a daily digest
+
+    ticket: Mapped[Ticket] = relationship(lazy="joined")
+
+
+class NotificationSetting(db.Model):
+    """How a person wants each kind of notification by e-mail: at once, in a daily digest, or not at all."""
+
+    __tablename__ = "notification_setting"
+    __table_args__ = (UniqueConstraint("user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    delivery: Mapped[str] = mapped_column(String(20), default="immediately")
+
+
+class ClosingDay(db.Model):
+    """A day the service desk is closed beyond the public holidays (a klämdag the municipality decides)."""
+
+    __tablename__ = "closing_day"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(unique=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class DeskSetting(db.Model):
+    """A service-desk setting changed in the browser (office hours), over the start-up configuration."""
+
+    __tablename__ = "desk_setting"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(500))

@@ -118,9 +118,36 @@ def _queue_query(function_ids: list[int], view: str, text: str = "", priority: s
     if priority:
         query = query.where(Ticket.priority == priority)
     if text.strip():
-        needle = text.strip()
-        query = query.where(or_(Ticket.number == needle.upper(), Ticket.subject.ilike(f"%{needle}%")))
+        query = query.where(text_condition(text.strip()))
     return query
+
+
+def _like(word: str) -> str:
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def text_condition(needle: str):
+    """The case number, or every word somewhere in the case: subject, question, the replies and notes written
+    while the case was with its current function (never text sealed from it), or the requester's name, user
+    name or e-mail."""
+    words = []
+    for word in needle.split()[:6]:
+        like = _like(word)
+        in_events = select(TicketEvent.id).where(
+            TicketEvent.ticket_id == Ticket.id, TicketEvent.body.ilike(like, escape="\\"),
+            or_(TicketEvent.function_id.is_(None), TicketEvent.function_id == Ticket.function_id)).exists()
+        requester = select(User.id).where(User.id == Ticket.requester_id, or_(
+            User.display_name.ilike(like, escape="\\"), User.username.ilike(like, escape="\\"),
+            User.email.ilike(like, escape="\\"))).exists()
+        words.append(or_(Ticket.subject.ilike(like, escape="\\"), Ticket.description.ilike(like, escape="\\"),
+                         in_events, requester))
+    return or_(Ticket.number == needle.upper(), and_(*words))
+
+
+def newer_in_view(function_ids: list[int], view: str, user: User, now: datetime, after_id: int) -> int:
+    """How many cases in the view arrived after the one with id ``after_id`` (the queue page's "N new")."""
+    query = _queue_query(function_ids, view).where(Ticket.id > after_id)
+    return db.session.scalar(select(func.count()).select_from(query.subquery()), _view_params(user, now)) or 0
 
 
 def my_cases(user: User, *, cursor: str | None = None, limit: int = PAGE_SIZE, open_only: bool = False) -> Page:
@@ -238,3 +265,17 @@ def similar_cases(text: str, stems: list[str], user: User, limit: int = 5,
         elif sum(hidden.values()) < limit:
             hidden[ticket.function] += 1
     return SimilarCases(visible, sorted(hidden.items(), key=lambda item: (-item[1], item[0].name)))
+
+
+def other_cases_of(ticket: Ticket, reader: User, limit: int = 5) -> list[Ticket]:
+    """The requester's other cases that ``reader`` may see, most recently active first."""
+    rows = db.session.scalars(select(Ticket).where(Ticket.requester_id == ticket.requester_id, Ticket.id != ticket.id)
+                              .order_by(Ticket.last_activity_at.desc()).limit(limit * 4))
+    return [t for t in rows if can_view(reader, t)][:limit]
+
+
+def names_of(usernames: set[str]) -> dict[str, str]:
+    """Display names by user name (the timeline stores user names)."""
+    if not usernames:
+        return {}
+    return {u.username: u.name for u in db.session.scalars(select(User).where(User.username.in_(usernames)))}

@@ -15,7 +15,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,9 @@ from app.core.permissions import Role
 from app.core.text import is_one_line
 from app.core.transactions import DomainError
 from app.core.uploads import StoredFile, Upload, store_upload
-from app.selfservice.services import link_searches_to_question
+from app.selfservice.models import Article
+from app.selfservice.services import ArticleData, create_article, get_article, link_searches_to_question, slugify
+from app.tickets import notifications
 from app.tickets.models import (
     OPEN_STATUSES,
     PRIORITIES,
@@ -36,6 +38,7 @@ from app.tickets.models import (
     CannedResponse,
     Category,
     Notice,
+    SavedFilter,
     SlaTarget,
     Ticket,
     TicketAttachment,
@@ -153,6 +156,13 @@ def record_view(user: User, ticket: Ticket, address: str = "") -> None:
     audit_read(user, ticket, "view", address=address)
     if can_work(user, ticket):
         presence_seen.add((ticket.id, user.id))
+
+
+def leave_case(user: User, ticket: Ticket) -> None:
+    """The specialist closed the case page: colleagues stop seeing them as "also looking" at once."""
+    presence_seen.discard((ticket.id, user.id))
+    db.session.execute(delete(TicketPresence).where(TicketPresence.ticket_id == ticket.id,
+                                                    TicketPresence.user_id == user.id))
 
 
 def others_viewing(ticket: Ticket, user: User) -> list[User]:
@@ -290,6 +300,7 @@ def create_ticket(
     if submit_token:  # the searches were typed by whoever filled in the form
         link_searches_to_question(submit_token, created_by or requester, ticket.function_id)
     _mail(requester, "created", ticket, mail)
+    notifications.case_arrived(ticket, mail, actor=created_by)
     return ticket
 
 
@@ -338,10 +349,13 @@ def add_reply(ticket: Ticket, author: User, body: str, *, public: bool, calendar
     elif not specialist:
         if ticket.status in ("waiting", "resolved"):
             _set_status(ticket, author, "open", calendar)
-        if ticket.assignee is not None:
-            _mail(ticket.assignee, "requester_reply", ticket, mail, body=body)
-        elif ticket.function.email:
-            _mail_address(ticket.function.email, "requester_reply", ticket, mail, body=body)
+        if ticket.assignee is not None:  # in the app, and by mail as the assignee chose
+            notifications.notify([ticket.assignee], ticket, "requester_reply", mail, author, body)
+        else:
+            notifications.notify(notifications.specialists_of(ticket.function), ticket, "requester_reply", mail,
+                                 author, body)
+            if ticket.function.email:
+                _mail_address(ticket.function.email, "requester_reply", ticket, mail, body=body)
     db.session.flush()
     return event
 
@@ -377,10 +391,13 @@ def change_status(ticket: Ticket, actor: User, status: str, calendar: WorkingCal
     _set_status(ticket, actor, status, calendar)
     if status == "resolved" and was != "resolved":
         _mail(ticket.requester, "resolved", ticket, mail)
+        notifications.case_resolved(ticket, mail, actor)
     db.session.flush()
 
 
-def assign(ticket: Ticket, actor: User, assignee: User | None) -> None:
+def assign(ticket: Ticket, actor: User, assignee: User | None, mail: MailContext | None = None) -> None:
+    """Give the case to a colleague in its function (or to nobody); they are notified (by mail too with
+    ``mail``, as they chose)."""
     if not can_work(actor, ticket):
         raise TicketError(_l("Only the case's support function can assign it."))
     if assignee is not None and not works_in(assignee, ticket.function):
@@ -391,6 +408,8 @@ def assign(ticket: Ticket, actor: User, assignee: User | None) -> None:
     old = ticket.assignee.username if ticket.assignee else None
     ticket.assignee = assignee
     _event(ticket, "assign", actor, old=old, new=assignee.username if assignee else None)
+    if assignee is not None:
+        notifications.notify([assignee], ticket, "assigned", mail, actor)
     db.session.flush()
 
 
@@ -407,8 +426,10 @@ def set_priority(ticket: Ticket, actor: User, priority: str, calendar: WorkingCa
     db.session.flush()
 
 
-def reroute(ticket: Ticket, actor: User, function_slug: str, reason: str, calendar: WorkingCalendar) -> None:
-    """Move a case that landed wrong to another function (the reason stays in the timeline)."""
+def reroute(ticket: Ticket, actor: User, function_slug: str, reason: str, calendar: WorkingCalendar,
+            category: Category | None = None, mail: MailContext | None = None) -> None:
+    """Move a case that landed wrong to another function (the reason stays in the timeline). The category goes
+    with it: ``category`` when it belongs to the new function, else none (the old one belongs to the old)."""
     if not can_work(actor, ticket):
         raise TicketError(_l("Only the case's support function can re-route it."))
     target = get_function(function_slug)
@@ -420,9 +441,11 @@ def reroute(ticket: Ticket, actor: User, function_slug: str, reason: str, calend
     if target.is_confidential and ticket.submit_token:  # what was searched for the question goes with it
         link_searches_to_question(ticket.submit_token, ticket.created_by or ticket.requester, target.id)
     ticket.function = target
+    ticket.category = category if category is not None and category.function_id == target.id else None
     ticket.assignee = None
     _set_due_dates(ticket, calendar)
     db.session.flush()
+    notifications.case_arrived(ticket, mail, actor)
 
 
 def merge(ticket: Ticket, actor: User, target_number: str, calendar: WorkingCalendar) -> Ticket:
@@ -444,6 +467,35 @@ def merge(ticket: Ticket, actor: User, target_number: str, calendar: WorkingCale
     _set_status(ticket, actor, "closed", calendar)
     db.session.flush()
     return target
+
+
+def replies_since(ticket: Ticket, seen_event_id: int | None, reader: User) -> list[TicketEvent]:
+    """Replies and notes others wrote on the case after the event the reader last saw (a colleague answered
+    while the reader was writing)."""
+    if seen_event_id is None:
+        return []
+    return [e for e in visible_events(ticket, reader)
+            if e.id > seen_event_id and e.kind in ("reply", "note") and e.author_id != reader.id]
+
+
+def draft_article_from(ticket: Ticket, event: TicketEvent, actor: User) -> Article:
+    """Hand a good answer to the editors: a draft article in the case's function with the question and the
+    answer, for them to rewrite without personal details and publish."""
+    if not can_work(actor, ticket):
+        raise TicketError(_l("Only the case's support function can make an article of its answers."))
+    if event.ticket_id != ticket.id or event.kind != "reply" or not event.is_public or not event.body.strip():
+        raise TicketError(_l("Only a public answer can become an article."))
+    base = slugify(ticket.subject)[:80] or "svar"
+    slug = next(s for s in (base, *(f"{base}-{n}" for n in range(2, 1000))) if get_article(s) is None)
+    summary = str(_l("Draft from case %(number)s. Remove names and other personal details before publishing.",
+                     number=ticket.number))
+    question, answer = _l("Question"), _l("Answer")
+    body = f"## {question}\n\n{ticket.description.strip()}\n\n## {answer}\n\n{event.body.strip()}\n"
+    article = create_article(ArticleData(title=ticket.subject, slug=slug, summary=summary, body=body,
+                                         lang=actor.locale or "sv", function=ticket.function.slug, tags=[]), actor)
+    _event(ticket, "article_draft", actor, public=False, slug=article.slug, title=article.title)
+    db.session.flush()
+    return article
 
 
 def close_by_requester(ticket: Ticket, actor: User, calendar: WorkingCalendar) -> None:
@@ -587,4 +639,67 @@ def expire_notice(notice: Notice, author: User) -> None:
     if not works_in(author, notice.function):
         raise TicketError(_l("Only %(function)s can publish its notices.", function=notice.function.name))
     notice.ends_at = notice.updated_at = utcnow()
+    db.session.flush()
+
+
+# --- many cases at once, and a specialist's saved filters ----------------------------------------------------
+BULK_ACTIONS = ("assign", "status", "priority", "reroute", "close")
+MAX_BULK = 200
+
+
+def bulk_update(tickets: list[Ticket], actor: User, action: str, *, calendar: WorkingCalendar, mail: MailContext,
+                status: str = "", priority: str = "", assignee: User | None = None, function_slug: str = "",
+                reason: str = "") -> int:
+    """The same change on each chosen case, through the same rules as one at a time, each audited. One case the
+    actor may not change stops the whole batch (the request rolls back): nothing is half done."""
+    if action not in BULK_ACTIONS:
+        raise TicketError(_l("Choose what to do with the chosen cases."))
+    if not tickets:
+        raise TicketError(_l("Choose one or more cases."))
+    if len(tickets) > MAX_BULK:
+        raise TicketError(_l("At most %(count)s cases at a time.", count=MAX_BULK))
+    for ticket in tickets:
+        if not can_work(actor, ticket):
+            raise TicketError(_l("You cannot change %(number)s.", number=ticket.number))
+        if action == "assign":
+            assign(ticket, actor, assignee, mail)
+        elif action == "status":
+            change_status(ticket, actor, status, calendar, mail)
+        elif action == "priority":
+            set_priority(ticket, actor, priority, calendar)
+        elif action == "reroute":
+            reroute(ticket, actor, function_slug, reason, calendar, mail=mail)
+        else:
+            change_status(ticket, actor, "closed", calendar, mail)
+        value = {"assign": assignee.username if assignee else "", "status": status, "priority": priority,
+                 "reroute": function_slug, "close": "closed"}[action]
+        audit.record(actor.id, f"bulk_{action}", "ticket", ticket.number, detail=value)
+    db.session.flush()
+    return len(tickets)
+
+
+def saved_filters(user: User, function: SupportFunction) -> list[SavedFilter]:
+    return list(db.session.scalars(select(SavedFilter).where(
+        SavedFilter.user_id == user.id, SavedFilter.function_id == function.id).order_by(SavedFilter.name)))
+
+
+def save_filter(user: User, function: SupportFunction, name: str, query: str) -> SavedFilter:
+    """Keep the queue's current filter under ``name`` (the same name again replaces it)."""
+    name = name.strip()
+    if not name or not is_one_line(name) or len(name) > 80:
+        raise TicketError(_l("Give the filter a name of at most 80 characters on one line."))
+    found = db.session.scalar(select(SavedFilter).where(
+        SavedFilter.user_id == user.id, SavedFilter.function_id == function.id, SavedFilter.name == name))
+    if found is None:
+        found = SavedFilter(user_id=user.id, function_id=function.id, name=name)
+        db.session.add(found)
+    found.query = query[:500]
+    db.session.flush()
+    return found
+
+
+def delete_filter(user: User, saved: SavedFilter) -> None:
+    if saved.user_id != user.id:
+        raise TicketError(_l("That filter is not yours."))
+    db.session.delete(saved)
     db.session.flush()

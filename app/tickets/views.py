@@ -8,17 +8,19 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from app.auth.services import list_functions
 from app.core.db import db
+from app.core.permissions import Role
 from app.core.transactions import return_to
 from app.core.uploads import UploadRejected, upload_limits, uploads_from
-from app.tickets import queries, services
+from app.tickets import notifications, queries, services
 from app.tickets.blueprint import bp
 from app.tickets.forms import AskForm, RateForm, ReplyForm
 from app.tickets.models import TicketAttachment
 from app.tickets.services import mail_context
 from app.tickets.sla import office_calendar
 from app.tickets.view_helpers import visible_ticket
-from app.tickets.workspace_views import render_work_page
+from app.tickets.workspace_views import render_work_page, resolve_person
 
 
 def _category_choices() -> list[SelectChoice]:
@@ -33,14 +35,17 @@ def _category_choices() -> list[SelectChoice]:
 def new():
     form = AskForm()
     form.category.choices = _category_choices()
+    if current_user.has_role(Role.MANAGER):
+        form.on_behalf_of.render_kw = {**form.on_behalf_of.render_kw, "data-people-search": url_for(
+            "auth.people_search")}
     if request.method == "GET":
         form.subject.data = request.args.get("q", "")[:200]
         form.category.data = request.args.get("category", "")
         form.submit_token.data = uuid.uuid4().hex
     if form.validate_on_submit():
         try:
-            requester = (services.colleague_for(current_user, form.on_behalf_of.data) if form.on_behalf_of.data
-                         else current_user)
+            requester = (services.colleague_for(current_user, resolve_person(form.on_behalf_of.data))
+                         if form.on_behalf_of.data else current_user)
             ticket = services.create_ticket(
                 requester, form.subject.data, form.description.data,
                 category=services.get_category(form.category.data), calendar=office_calendar(), mail=mail_context(),
@@ -74,14 +79,19 @@ def mine():
 def show(number: str):
     ticket = visible_ticket(number)
     services.record_view(current_user, ticket, request.remote_addr or "")
+    notifications.mark_read(current_user, ticket)
     return _case_page(ticket)
 
 
 def _case_page(ticket, reply_form: ReplyForm | None = None, rate_form: RateForm | None = None, status: int = 200):
     """The case as the current user sees it; a form sent with problems is shown again with what was typed."""
     if services.can_work(current_user, ticket):
-        return render_work_page(ticket, reply_form, status)
-    return render_template("tickets/show.html", ticket=ticket, events=services.visible_events(ticket, current_user),
+        return render_work_page(ticket, status=status, carried=reply_form)
+    events = services.visible_events(ticket, current_user)
+    return render_template("tickets/show.html", ticket=ticket, events=events,
+                           person_names=queries.names_of({e.data.get("new") for e in events if e.kind == "assign"}
+                                                         - {None}),
+                           function_names={f.slug: f.name for f in list_functions()},
                            reply_form=reply_form or ReplyForm(), rate_form=rate_form or RateForm(),
                            can_reopen=services.can_reopen(ticket)), status
 
@@ -161,6 +171,8 @@ def attachment(number: str, attachment_id: int, name: str):
     path = Path(current_app.config["LOTSEN_UPLOAD_PATH"]) / "tickets" / attached.stored_name
     if not path.is_file():
         abort(404)
-    inline = attached.content_type.startswith("image/") or attached.content_type == "application/pdf"
-    return send_file(path, mimetype=attached.content_type, as_attachment=not inline,
-                     download_name=attached.original_name)
+    viewable = attached.content_type.startswith("image/") or attached.content_type in ("application/pdf",
+                                                                                          "text/plain")
+    inline = viewable and not request.args.get("download")
+    mimetype = "text/plain; charset=utf-8" if attached.content_type == "text/plain" else attached.content_type
+    return send_file(path, mimetype=mimetype, as_attachment=not inline, download_name=attached.original_name)

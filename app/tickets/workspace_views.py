@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from app.auth.ldap import LdapDirectory
 from app.auth.models import User
-from app.auth.services import get_function, list_functions, list_users
+from app.auth.services import get_function, get_user, list_functions, list_users, search_people
 from app.core.db import db, utcnow
 from app.core.forms import ConfirmForm
 from app.core.pdf import render_pdf
 from app.core.permissions import Role, role_required
 from app.core.transactions import return_to
+from app.core.uploads import UploadRejected, upload_limits, uploads_from
 from app.selfservice.queries import articles_by_ids, popular_articles
 from app.selfservice.search import get_index
 from app.tickets import queries, routing, services
@@ -24,28 +29,37 @@ from app.tickets.forms import (
     CannedForm,
     NoticeForm,
     RegisterForm,
-    ReplyForm,
     RoutingRuleForm,
     RoutingTestForm,
+    WorkForm,
 )
-from app.tickets.models import CHANNELS, PRIORITIES, STATUSES, CannedResponse, Notice
+from app.tickets.models import PRIORITIES, STATUSES, CannedResponse, Notice
 from app.tickets.services import mail_context
-from app.tickets.sla import office_calendar, sla_state
+from app.tickets.sla import duration_text, office_calendar, sla_state
 from app.tickets.view_helpers import visible_ticket
 
 specialist_required = role_required(Role.SPECIALIST)
 
 
-STATUS_LABELS = {"new": _l("New"), "open": _l("Open"), "waiting": _l("Waiting for you"),
+STATUS_LABELS = {"new": _l("New"), "open": _l("Open"), "waiting": _l("Waiting for the requester"),
                  "resolved": _l("Resolved"), "closed": _l("Closed")}
+REQUESTER_STATUS_LABELS = {**STATUS_LABELS, "waiting": _l("Waiting for you")}  # what the asker reads
+REGISTERED_CHANNELS = ("phone", "visit", "email")  # how a specialist can have been contacted
+CHANNEL_LABELS = {"portal": _l("Lotsen"), "phone": _l("Phone"), "visit": _l("Visit"), "email": _l("E-mail"),
+                  "widget": _l("The intranet"), "form": _l("Digital form")}
 PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
 VIEW_LABELS = {"unassigned": _l("Unassigned"), "mine": _l("Mine"), "waiting": _l("Waiting on requester"),
                "open": _l("All open"), "due_soon": _l("Due soon"), "breached": _l("Breached"),
                "resolved": _l("Resolved")}
 
 
-def status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
+def status_label(status: str, requester: bool = False) -> str:
+    """A status in words; ``requester``: as the person who asked reads it ("waiting for you")."""
+    return str((REQUESTER_STATUS_LABELS if requester else STATUS_LABELS).get(status, status))
+
+
+def channel_label(channel: str) -> str:
+    return str(CHANNEL_LABELS.get(channel, channel))
 
 
 def priority_label(priority: str) -> str:
@@ -58,7 +72,8 @@ def view_label(view: str) -> str:
 
 @bp.app_context_processor
 def ticket_labels():
-    return {"status_label": status_label, "priority_label": priority_label}
+    return {"status_label": status_label, "priority_label": priority_label, "sla_duration": duration_text,
+            "channel_label": channel_label}
 
 
 def _colleagues(ticket) -> list[User]:
@@ -84,6 +99,16 @@ def article_choices(ticket) -> list[SelectChoice]:
     return [SelectChoice("", _("No article"))] + [SelectChoice(a.slug, a.title) for a in articles]
 
 
+def resolve_person(text: str) -> str:
+    """The user name for what was typed: a user name as it is, else the one person whose name, e-mail or user
+    name matches (several or none: the text as typed, and the service says it finds nobody)."""
+    text = (text or "").strip()
+    if get_user(text) is not None:
+        return text
+    people = search_people(text, LdapDirectory.from_config(current_app.config), limit=2)
+    return people[0].username if len(people) == 1 else text
+
+
 def own_function(slug: str):
     """The support function ``slug`` if the current specialist works in it (404 unknown, 403 not theirs)."""
     if slug not in {f.slug for f in list_functions()}:
@@ -94,16 +119,61 @@ def own_function(slug: str):
     return function
 
 
-def render_work_page(ticket, reply_form: ReplyForm | None = None, status: int = 200):
-    canned = services.canned_responses(ticket.function)
-    reply_form = reply_form or ReplyForm()
-    reply_form.article.choices = article_choices(ticket)
+TEXT_PREVIEW_BYTES = 4000  # the start of a text attachment shown in the timeline
+
+
+def _work_form(ticket, events) -> WorkForm:
+    form = WorkForm()
+    form.status.choices = [SelectChoice(s, status_label(s)) for s in STATUSES]
+    form.priority.choices = [SelectChoice(p, priority_label(p)) for p in PRIORITIES]
+    form.assignee.choices = [SelectChoice("", _("Nobody"))] + [
+        SelectChoice(u.username, u.name) for u in _colleagues(ticket)]
+    others = [f for f in list_functions() if f.id != ticket.function_id]
+    form.function.choices = [SelectChoice("", _("Stays with %(function)s", function=ticket.function.name))] + [
+        SelectChoice(f.slug, f.name) for f in others]
+    form.category.choices = [SelectChoice("", _("No category"))] + [
+        SelectChoice(c.slug, c.name, optgroup=c.function.name) for c in services.list_categories()
+        if c.function_id != ticket.function_id]
+    form.article.choices = article_choices(ticket)
+    if request.method == "GET" or form.seen.data is None:
+        form.status.data, form.priority.data = ticket.status, ticket.priority
+        form.assignee.data = ticket.assignee.username if ticket.assignee else ""
+        form.seen.data = str(max((e.id for e in events), default=0))
+    return form
+
+
+def _text_previews(events) -> dict[int, str]:
+    """The start of each text attachment, to read in the timeline without downloading it."""
+    root = Path(current_app.config["LOTSEN_UPLOAD_PATH"]) / "tickets"
+    previews = {}
+    for attached in (a for e in events for a in e.attachments if a.content_type == "text/plain"):
+        try:
+            with (root / attached.stored_name).open("rb") as handle:
+                previews[attached.id] = handle.read(TEXT_PREVIEW_BYTES).decode("utf-8", errors="replace")
+        except OSError:
+            continue
+    return previews
+
+
+def render_work_page(ticket, form: WorkForm | None = None, status: int = 200, conflict=(), carried=None):
+    """The case page of a specialist; ``carried``: a reply form sent to the older reply address, whose text and
+    errors are kept."""
+    events = services.visible_events(ticket, current_user)
+    form = form or _work_form(ticket, events)
+    if carried is not None:
+        form.body.data = carried.body.data
+        form.body.errors, form.files.errors = list(carried.body.errors), list(carried.files.errors)
+    names = queries.names_of({v for e in events if e.kind == "assign" for v in (e.data.get("old"), e.data.get("new"))
+                              if v})
+    text = f"{ticket.subject} {ticket.description}"
     return render_template(
-        "tickets/work.html", ticket=ticket, events=services.visible_events(ticket, current_user),
-        reply_form=reply_form,
-        actions=_action_form(ticket), sla=sla_state(ticket, office_calendar(), utcnow()),
-        canned=[(c, services.fill_placeholders(c.body, ticket)) for c in canned],
-        others=services.others_viewing(ticket, current_user),
+        "tickets/work.html", ticket=ticket, events=events, form=form, conflict=conflict,
+        sla=sla_state(ticket, office_calendar(), utcnow()),
+        canned=[(c, services.fill_placeholders(c.body, ticket)) for c in services.canned_responses(ticket.function)],
+        others=services.others_viewing(ticket, current_user), person_names=names,
+        function_names={f.slug: f.name for f in list_functions()}, suggested=search_articles(text),
+        other_cases=queries.other_cases_of(ticket, current_user), previews=_text_previews(events),
+        confirm=ConfirmForm(),
     ), status
 
 
@@ -129,8 +199,100 @@ def queue(slug: str):
         "tickets/queue.html", function=function, view=view, page=page, views=queries.QUEUE_VIEWS,
         view_label=view_label, counts=queries.queue_counts([function.id], current_user, now),
         sla={t.id: sla_state(t, cal, now) for t in page.tickets}, args=request.args,
-        my_functions=current_user.functions_for(Role.SPECIALIST), priorities=PRIORITIES,
+        my_functions=current_user.functions_for(Role.SPECIALIST), priorities=PRIORITIES, statuses=STATUSES,
+        colleagues=[u for u in list_users() if u.is_active and u.has_role(Role.SPECIALIST, function.slug)],
+        functions=[f for f in list_functions() if f.id != function.id], confirm=ConfirmForm(),
+        filters=services.saved_filters(current_user, function),
+        newest=max((t.id for t in page.tickets), default=0),
     )
+
+
+def _queue_url(slug: str) -> str:
+    """Back to the queue as it was filtered (the page sends its own query string along)."""
+    query = request.form.get("back", "")
+    return url_for("tickets.queue", slug=slug) + (f"?{query}" if query and query.isprintable() else "")
+
+
+@bp.get("/workspace/<slug>/new-count")
+@specialist_required
+def new_count(slug: str):
+    """For the queue page's "N new cases" banner: cases in the view newer than the newest shown."""
+    function = own_function(slug)
+    view = request.args.get("view", "open")
+    view = view if view in queries.QUEUE_VIEWS else "open"
+    after = request.args.get("after", type=int) or 0
+    return {"new": queries.newer_in_view([function.id], view, current_user, utcnow(), after)}
+
+
+@bp.post("/workspace/<slug>/bulk")
+@specialist_required
+def bulk(slug: str):
+    """One change on the chosen cases: assign, status, priority, re-route or close; each audited."""
+    function = own_function(slug)
+    return_to(_queue_url(slug))
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    chosen = []
+    for number in request.form.getlist("case")[:services.MAX_BULK + 1]:
+        ticket = services.get_ticket(number)
+        if ticket is None or not services.can_view(current_user, ticket):  # all or nothing, and no hints
+            raise services.TicketError(_("You cannot change %(number)s.", number=number[:20]))
+        chosen.append(ticket)
+    action = request.form.get("bulk_action", "")
+    assignee = None
+    if action == "assign" and request.form.get("assignee"):
+        assignee = next((u for u in list_users() if u.username == request.form["assignee"]
+                         and u.has_role(Role.SPECIALIST, function.slug)), None)
+        if assignee is None:
+            raise services.TicketError(_("Choose a colleague in %(function)s.", function=function.name))
+    count = services.bulk_update(
+        chosen, current_user, action, calendar=office_calendar(), mail=mail_context(),
+        status=request.form.get("status", ""), priority=request.form.get("priority", ""), assignee=assignee,
+        function_slug=request.form.get("function", ""), reason=request.form.get("reason", ""))
+    flash(ngettext("%(num)d case changed.", "%(num)d cases changed.", count), "success")
+    return redirect(_queue_url(slug))
+
+
+@bp.post("/workspace/<slug>/filters")
+@specialist_required
+def save_filter(slug: str):
+    function = own_function(slug)
+    return_to(_queue_url(slug))
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    saved = services.save_filter(current_user, function, request.form.get("name", ""), request.form.get("back", ""))
+    flash(_("The filter \u201c%(name)s\u201d is saved.", name=saved.name), "success")
+    return redirect(_queue_url(slug))
+
+
+@bp.post("/workspace/<slug>/filters/<int:filter_id>/delete")
+@specialist_required
+def delete_filter(slug: str, filter_id: int):
+    function = own_function(slug)
+    return_to(url_for("tickets.queue", slug=slug))
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    saved = next((f for f in services.saved_filters(current_user, function) if f.id == filter_id), None)
+    if saved is None:
+        abort(404)
+    services.delete_filter(current_user, saved)
+    flash(_("The filter is removed."), "success")
+    return redirect(url_for("tickets.queue", slug=slug))
+
+
+@bp.get("/workspace/<slug>/next")
+@specialist_required
+def next_case(slug: str):
+    """The next case to work: mine or unassigned, not waiting, the most urgent service level first."""
+    function = own_function(slug)
+    after = (request.args.get("after") or "").upper()
+    for view in ("mine", "unassigned"):
+        page = queries.queue([function.id], view, current_user, utcnow(), sort="due", limit=2)
+        found = next((t for t in page.tickets if t.number != after and t.status != "waiting"), None)
+        if found is not None:
+            return redirect(url_for("tickets.show", number=found.number))
+    flash(_("No other case in %(function)s is assigned to you or to nobody.", function=function.name), "info")
+    return redirect(url_for("tickets.queue", slug=slug))
 
 
 def _act(number: str, action) -> object:
@@ -146,6 +308,98 @@ def _act(number: str, action) -> object:
     if not services.can_view(current_user, ticket):  # re-routed away from a confidential function
         return redirect(url_for("tickets.workspace"))
     return redirect(url_for("tickets.show", number=ticket.number))
+
+
+@bp.post("/tickets/<number>/work")
+@specialist_required
+def work(number: str):
+    """Reply or note, assign, set status and priority, and move the case, in one submit."""
+    ticket = visible_ticket(number)
+    if not services.can_work(current_user, ticket):
+        abort(403)
+    return_to(url_for("tickets.show", number=ticket.number, _anchor="work"))
+    events = services.visible_events(ticket, current_user)
+    form = _work_form(ticket, events)
+    if not form.validate_on_submit():
+        return render_work_page(ticket, form, 400)
+    body = (form.body.data or "").strip()
+    seen = int(form.seen.data) if (form.seen.data or "").isdigit() else None
+    conflict = services.replies_since(ticket, seen, current_user) if body else []
+    if conflict and not form.confirm.data:  # a colleague answered while this was written: read it first
+        form.confirm.data = "1"
+        return render_work_page(ticket, form, 409, conflict=conflict)
+    done = []
+    cal = office_calendar()
+    if body:
+        internal = bool(form.internal.data)
+        if form.article.data:
+            body += "\n\n" + url_for("selfservice.article", slug=form.article.data, _external=True)
+        try:
+            services.add_reply(ticket, current_user, body, public=not internal, calendar=cal, mail=mail_context(),
+                               uploads=uploads_from(form.files.data), then_wait=bool(form.then_wait.data),
+                               **upload_limits())
+        except UploadRejected as exc:  # the message stays in the form; only the file needs choosing again
+            form.files.errors.append(str(exc))
+            return render_work_page(ticket, form, 400)
+        done.append(_("Your note is saved.") if internal else _("Your message is sent."))
+    done += _apply_changes(ticket, form, cal)
+    flash(" ".join(done) or _("Nothing was changed."), "success" if done else "info")
+    if not services.can_view(current_user, ticket):  # moved to a confidential function the writer is not in
+        return redirect(url_for("tickets.workspace"))
+    return redirect(url_for("tickets.show", number=ticket.number))
+
+
+def _apply_changes(ticket, form: WorkForm, cal) -> list[str]:
+    """The properties that changed, in an order that keeps the writer allowed: moving the case comes last."""
+    done = []
+    wanted = form.assignee.data or ""
+    if wanted != (ticket.assignee.username if ticket.assignee else ""):
+        assignee = next((u for u in _colleagues(ticket) if u.username == wanted), None) if wanted else None
+        if wanted and assignee is None:
+            raise services.TicketError(_("%(name)s does not work in %(function)s.", name=wanted,
+                                         function=ticket.function.name))
+        services.assign(ticket, current_user, assignee, mail_context())
+        done.append(_("Assigned to %(name)s.", name=assignee.name) if assignee else _("Nobody is assigned now."))
+    if form.priority.data and form.priority.data != ticket.priority:
+        services.set_priority(ticket, current_user, form.priority.data, cal)
+        done.append(_("Priority: %(priority)s.", priority=priority_label(ticket.priority)))
+    if form.status.data and form.status.data != ticket.status and not (form.then_wait.data and form.body.data):
+        services.change_status(ticket, current_user, form.status.data, cal, mail_context())
+        done.append(_("Status: %(status)s.", status=status_label(ticket.status)))
+    if form.function.data:
+        if form.function.data not in {f.slug for f in list_functions()}:
+            raise services.TicketError(_("Choose a support function."))
+        services.reroute(ticket, current_user, form.function.data, form.reason.data or "", cal,
+                         category=services.get_category(form.category.data or None), mail=mail_context())
+        done.append(_("The case is moved to %(function)s.", function=ticket.function.name))
+    return done
+
+
+@bp.post("/tickets/<number>/presence")
+@specialist_required
+def presence(number: str):
+    """The case page says goodbye (navigator.sendBeacon on leaving): the colleague stops being shown at once."""
+    ticket = visible_ticket(number)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.leave_case(current_user, ticket)
+    return "", 204
+
+
+@bp.post("/tickets/<number>/events/<int:event_id>/article")
+@specialist_required
+def article_from_answer(number: str, event_id: int):
+    ticket = visible_ticket(number)
+    return_to(url_for("tickets.show", number=ticket.number, _anchor=f"event-{event_id}"))
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    event = next((e for e in services.visible_events(ticket, current_user) if e.id == event_id), None)
+    if event is None:
+        abort(404)
+    article = services.draft_article_from(ticket, event, current_user)
+    flash(_("A draft article \u201c%(title)s\u201d is handed to the editors of %(function)s.", title=article.title,
+            function=ticket.function.name), "success")
+    return redirect(url_for("tickets.show", number=ticket.number, _anchor=f"event-{event_id}"))
 
 
 @bp.post("/tickets/<number>/status")
@@ -166,7 +420,7 @@ def assign(number: str):
         if username and assignee is None:
             raise services.TicketError(_("%(name)s does not work in %(function)s.", name=username,
                                          function=ticket.function.name))
-        services.assign(ticket, current_user, assignee)
+        services.assign(ticket, current_user, assignee, mail_context())
         return _("Assigned to %(name)s.", name=assignee.name) if assignee else _("Nobody is assigned now.")
     return _act(number, action)
 
@@ -186,7 +440,8 @@ def reroute(number: str):
     def action(ticket, form):
         if form.function.data not in {f.slug for f in list_functions()}:
             raise services.TicketError(_("Choose a support function."))
-        services.reroute(ticket, current_user, form.function.data, form.reason.data or "", office_calendar())
+        services.reroute(ticket, current_user, form.function.data, form.reason.data or "", office_calendar(),
+                         mail=mail_context())
         return _("The case is moved to %(function)s.", function=ticket.function.name)
     return _act(number, action)
 
@@ -219,13 +474,14 @@ def pdf(number: str):
 @specialist_required
 def register():
     form = RegisterForm()
-    form.channel.choices = [SelectChoice(c, c) for c in CHANNELS if c not in ("portal", "widget")]
+    form.channel.choices = [SelectChoice(c, channel_label(c)) for c in REGISTERED_CHANNELS]
     mine = current_user.functions_for(Role.SPECIALIST)
     choices = list_functions() if current_user.has_role(Role.SPECIALIST, "servicecenter") else mine
     form.function.choices = [SelectChoice(f.slug, f.name) for f in choices]
+    form.requester.render_kw = {**form.requester.render_kw, "data-people-search": url_for("auth.people_search")}
     if form.validate_on_submit():
         try:
-            ticket = services.register_case(current_user, form.requester.data, form.subject.data,
+            ticket = services.register_case(current_user, resolve_person(form.requester.data), form.subject.data,
                                             form.description.data, form.channel.data, form.function.data,
                                             office_calendar(), mail_context())
         except services.TicketError as exc:

@@ -106,7 +106,7 @@
       notices.forEach(function (n) {
         root.appendChild(el("div", { "class": "message", role: "status" }, [
           el("strong", { text: n.title }), n.body ? el("p", { text: n.body }) : null,
-          el("span", { "class": "muted", text: n.function_name + ", " + texts.until + " " + new Date(n.until).toLocaleString(options.lang) })]));
+          el("span", { "class": "muted", text: n.function_name + ", " + texts.until + " " + new Date(n.until).toLocaleString(options.lang === "en" ? "en-GB" : "sv-SE", { timeZone: "Europe/Stockholm", dateStyle: "short", timeStyle: "short" }) })]));
       });
       resize();
     }).catch(function () { root.appendChild(message(texts.error, true)); resize(); });

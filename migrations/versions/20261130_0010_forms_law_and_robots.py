@@ -52,26 +52,30 @@ def upgrade():
 
 def _normalise_sent_orders():
     """Sent orders get their identity number in the one normal form (before 0010 what the manager typed was
-    kept); approved ones keep their data as their document shows it and only get the lookup column."""
-    from datetime import date
+    kept), read as of the day they were sent: a ten-digit number's century depends on that day. Approved orders
+    too, so that pages never read a ten-digit number against a later day; their stored document stays as it is."""
+    from datetime import UTC, datetime
 
     from app.forms.identity import parse_identity_number
 
     bind = op.get_bind()
     table = sa.table('form_submission', sa.column('id', sa.Integer), sa.column('status', sa.String),
-                     sa.column('data', sa.JSON), sa.column('person_number', sa.String))
-    for row in bind.execute(sa.select(table.c.id, table.c.status, table.c.data).where(table.c.status != 'draft')):
+                     sa.column('data', sa.JSON), sa.column('person_number', sa.String),
+                     sa.column('submitted_at', sa.DateTime), sa.column('created_at', sa.DateTime))
+    rows = bind.execute(sa.select(table.c.id, table.c.data, table.c.submitted_at, table.c.created_at)
+                        .where(table.c.status != 'draft'))
+    for row in rows:
         data = dict(row.data or {})
         employee = dict(data.get('employee') or {})
+        sent = row.submitted_at or row.created_at or datetime.now(UTC)
+        sent = datetime.fromisoformat(sent) if isinstance(sent, str) else sent
         try:
-            number = parse_identity_number(str(employee.get('personnummer') or ''), date.today())
+            number = parse_identity_number(str(employee.get('personnummer') or ''), sent.date())
         except ValueError:
             continue
-        values = {'person_number': number.normal}
-        if row.status != 'approved':
-            employee['personnummer'] = number.normal
-            values['data'] = {**data, 'employee': employee}
-        bind.execute(table.update().where(table.c.id == row.id).values(**values))
+        employee['personnummer'] = number.normal
+        bind.execute(table.update().where(table.c.id == row.id)
+                     .values(person_number=number.normal, data={**data, 'employee': employee}))
 
 
 def downgrade():

@@ -180,3 +180,15 @@ def test_local_account_is_never_checked_against_the_directory(ldap_app, create_u
     client = ldap_app.test_client()
     assert client.post("/login", data={"username": "karin.larare", "password": "karins-losen-1"}).status_code == 401
     assert client.post("/login", data={"username": "karin.larare", "password": "lokalt-losen-1"}).status_code == 302
+
+
+def test_people_are_found_in_the_directory_as_you_type(ldap_app):
+    """Registering a case for someone who never logged in: the directory is searched too, its filter escaped."""
+    from app.auth.services import search_people
+
+    directory = LdapDirectory.from_config(ldap_app.config)
+    found = {p.username: p for p in search_people("Hansson", directory)}
+    assert found["hugo.hr"].name == "Hugo Hansson" and found["hugo.hr"].department == "Kommunledningsförvaltningen"
+    assert search_people("*)(uid=*", directory) == []  # escaped: no injection, nothing found
+    assert directory.search_people("a") == []  # too short to ask
+    assert len(directory.search_people("an", limit=2)) == 2  # the size limit holds (more match)

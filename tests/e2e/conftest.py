@@ -85,3 +85,29 @@ def log_in(page, base_url: str, username: str, password: str) -> None:
     page.find_element(By.ID, "username").send_keys(username)
     page.find_element(By.ID, "password").send_keys(password + Keys.ENTER)
     wait_for_text(page, "Logga ut")
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Where the journeys save their screenshots: ``LOTSEN_TEST_OUTPUT`` (default ``test-output/``) /screenshots."""
+    folder = Path(os.environ.get("LOTSEN_TEST_OUTPUT", Path(__file__).resolve().parents[2] / "test-output"))
+    folder = folder / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def snap(page, folder: Path, name: str, widths=(1366, 390)) -> dict[int, dict]:
+    """Full-page screenshots at desk and phone width; returns what each width measured (sideways scrolling and
+    the header's height) so a journey can assert the layout."""
+    measured = {}
+    for width in widths:
+        page.set_window_size(width, 900)
+        height = page.execute_script("return document.documentElement.scrollHeight")
+        page.set_window_size(width, min(max(height, 900), 6000))
+        measured[width] = page.execute_script(
+            "var h = document.querySelector('.site-header');"
+            "return {overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,"
+            " header: h ? h.getBoundingClientRect().height : 0};")
+        page.save_screenshot(str(folder / f"{name}-{width}.png"))
+    page.set_window_size(1280, 900)
+    return measured

@@ -61,4 +61,4 @@ def test_admin_grants_a_role_through_the_page(page, live_server):
     page.find_element(By.XPATH, "//button[normalize-space()='Spara']").click()
     wait_for_text(page, "Ändringarna för Erik Anställd är sparade.")
     row = page.find_element(By.XPATH, "//tr[td/a[normalize-space()='erik.anstalld']]")
-    assert "manager" in row.text
+    assert "Chef" in row.text  # the role in words

@@ -5,12 +5,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from app.demo import DEMO_PASSWORD
-from tests.e2e.conftest import log_in, wait_for_text
+from tests.e2e.conftest import log_in, snap, wait_for_text
 
 pytestmark = pytest.mark.browser
 
 
-def test_ask_route_answer_and_read_the_answer(page, live_server):
+def test_ask_route_answer_and_read_the_answer(page, live_server, screenshots):
     log_in(page, live_server, "erik.anstalld", DEMO_PASSWORD)
     page.find_element(By.LINK_TEXT, "Ställ en fråga").click()
     wait_for_text(page, "Vad gäller det?")
@@ -25,18 +25,26 @@ def test_ask_route_answer_and_read_the_answer(page, live_server):
     log_in(page, live_server, "sara.service", DEMO_PASSWORD)  # "Vet inte" landed with the service centre
     page.get(f"{live_server}/workspace/servicecenter")
     page.find_element(By.LINK_TEXT, number).click()
-    wait_for_text(page, "Handlägg ärendet")
+    wait_for_text(page, "Svara och hantera ärendet")
+    snap(page, screenshots, "case-triage-servicecenter")
+    page.find_element(By.TAG_NAME, "body").send_keys("?")  # the shortcuts are listed on "?"
+    wait_for_text(page, "Nästa ärende i kön", within="[data-shortcuts-dialog]")
+    page.find_element(By.XPATH, "//button[normalize-space()='Stäng']").click()
+    page.find_element(By.XPATH, "//summary[normalize-space()='Flytta till en annan stödfunktion']").click()
     Select(page.find_element(By.ID, "function")).select_by_visible_text("IT och telefoni")
     page.find_element(By.ID, "reason").send_keys("Gäller skärm")
-    page.find_element(By.XPATH, "//button[normalize-space()='Flytta']").click()
+    page.find_element(By.XPATH, "//button[normalize-space()='Spara']").click()
     wait_for_text(page, "Ärendet är flyttat till IT och telefoni.")
     page.find_element(By.XPATH, "//button[normalize-space()='Logga ut']").click()
 
     log_in(page, live_server, "ivar.it", DEMO_PASSWORD)
     page.get(f"{live_server}/tickets/{number}")
     page.find_element(By.ID, "body").send_keys("Hej Erik! Vi byter skärmkabeln i dag.")
+    Select(page.find_element(By.ID, "status")).select_by_visible_text("Löst")
     page.find_element(By.XPATH, "//button[normalize-space()='Spara']").click()
     wait_for_text(page, "Ditt meddelande är skickat.")
+    wait_for_text(page, "Status: Löst.")
+    snap(page, screenshots, "case-resolved-it")
     page.find_element(By.XPATH, "//button[normalize-space()='Logga ut']").click()
 
     log_in(page, live_server, "erik.anstalld", DEMO_PASSWORD)

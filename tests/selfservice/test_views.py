@@ -157,3 +157,13 @@ def test_a_heading_repeating_the_title_is_not_shown_twice(client, create_user, a
     html = client.get("/articles/sjuklon").get_data(as_text=True)
     assert html.count("Sjuklön</h") == 1
     assert "<h2>Mer</h2>" in html
+
+
+def test_the_article_vote_shows_the_earlier_answer_chosen(client, create_user, auth, corpus):
+    create_user("erik")
+    auth.login("erik")
+    client.post("/articles/passerkort/feedback", data={"helpful": "no", "comment": "Saknar telefonnummer"})
+    page = client.get("/articles/passerkort").get_data(as_text=True)
+    assert re.search(r'<input[^>]*checked[^>]*value="no"|<input[^>]*value="no"[^>]*checked', page)
+    assert not re.search(r'<input[^>]*checked[^>]*value="yes"|<input[^>]*value="yes"[^>]*checked', page)
+    assert "Saknar telefonnummer</textarea>" in page

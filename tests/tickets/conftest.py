@@ -72,3 +72,4 @@ def corpus_for_routing(app):
             articles.create_article(articles.ArticleData(title, articles.slugify(title), "", title, "sv", function,
                                                          [], "published"), None)
     db.session.commit()
+

@@ -120,8 +120,8 @@ def test_admin_page_shows_threshold_and_similar_cases_without_confidential_text(
     db.session.commit()
     auth.login("chef.admin")
     page = client.get("/admin/routing").get_data(as_text=True)
-    threshold = round(calibrated_model.calibration.threshold * 100, 1)
-    assert "Tröskel för direkt routning" in page and f"{threshold} %" in page
+    threshold = f"{round(calibrated_model.calibration.threshold * 100, 1):g}".replace(".", ",")  # Swedish decimals
+    assert "Tröskel för direkt routning" in page and f"{threshold}\u00a0%" in page
     page = client.post("/admin/routing", data={"action": "test", "test-subject": "Skrivaren",
                                                "test-body": "skrivaren skriver inte ut"}).get_data(as_text=True)
     assert "Liknande lösta ärenden" in page

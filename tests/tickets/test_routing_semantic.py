@@ -201,7 +201,7 @@ def test_admin_page_says_which_threshold_a_decision_used(app, client, auth, peop
     model = save_model([*concept_corpus(), *worded_corpus()])
     auth.login("chef.admin")
     page = client.get("/admin/routing").get_data(as_text=True)
-    words = round(model.threshold(by_meaning=False) * 100, 1)
+    words = f"{round(model.threshold(by_meaning=False) * 100, 1):g}".replace(".", ",")  # Swedish decimals
     assert f"{words} % när orden ensamma avgör" in page
     page = client.post("/admin/routing", data={"action": "test", "test-subject": "Skrivaren",
                                                "test-body": "Skrivaren igen"}).get_data(as_text=True)
