@@ -37,9 +37,9 @@ REQUEST_EDGE = {"app/__init__.py", "app/core/transactions.py", "app/core/securit
                 "app/core/i18n.py",
                 "app/core/permissions.py"}
 # semantic.py writes derived data (article embeddings) after the request's commit, in a session of its own; so
-# does counters.py (batched view counts)
-MAY_COMMIT = {"app/core/transactions.py", "app/core/mail.py", "app/demo.py", "app/selfservice/semantic.py",
-              "app/core/counters.py"}
+# do counters.py (batched view counts) and audit.py (a read audited while its request rolls back)
+MAY_COMMIT = {"app/core/transactions.py", "app/core/mail.py", "app/core/audit.py", "app/demo.py",
+              "app/selfservice/semantic.py", "app/core/counters.py"}
 UPPER_LAYERS_FOR_MODELS = ("services", "forms", "views", "queries", "cli")
 SERVICE_MODULES = ("services", "routing", "sla", "search")
 

@@ -131,11 +131,21 @@ def grant_role(user: User, role: Role, function_slug: str | None = None, source:
     if actor is not None and actor.id == user.id and function is not None and function.is_confidential:
         raise RoleRefused(_l("You cannot give yourself a role in %(function)s, which handles confidential "
                              "cases. Ask another administrator to do it.", function=function.name), "roles")
+    if actor is not None and function is not None and function.is_confidential and _made_by(user, actor):
+        # whoever made a local account knows its password: for them it is like giving themselves the role
+        raise RoleRefused(_l("You made this account, so another administrator must give it a role in "
+                             "%(function)s, which handles confidential cases.", function=function.name), "roles")
     grant = RoleGrant(role=role.value, function=function, source=source)
     user.role_grants.append(grant)
     db.session.flush()
     _audit_grant("grant", user, grant.label, source, actor)
     return grant
+
+
+def _made_by(user: User, actor: User) -> bool:
+    return user.auth_source == "local" and db.session.scalar(select(audit.AuditEntry.id).where(
+        audit.AuditEntry.action == "user_create", audit.AuditEntry.object_type == "user",
+        audit.AuditEntry.object_id == str(user.id), audit.AuditEntry.user_id == actor.id)) is not None
 
 
 def revoke_role(user: User, role: Role, function_slug: str | None = None, source: str = "local",
@@ -434,10 +444,14 @@ def find_users(text: str = "", page: int = 1) -> tuple[list[User], bool]:
 def create_account(actor: User, username: str, password: str, display_name: str, email: str = "",
                    department: str = "", roles: Iterable[str] = ()) -> User:
     """A local account made by an administrator (audited, with the roles it got)."""
+    roles = list(roles)
     try:
-        user = create_local_user(username, password, display_name, email, roles, department)
+        user = create_local_user(username, password, display_name, email, (), department)
     except UserExists:
         raise AccountRefused(_l("There is already a user %(username)s.",
                                 username=normalize_username(username))) from None
     audit.record(actor.id, "user_create", "user", user.id, detail=f"{user.username} [{' '.join(roles)}]")
+    db.session.flush()
+    for spec in roles:  # as the administrator: the rules on confidential roles apply
+        grant_role(user, *parse_role(spec), actor=actor)
     return user

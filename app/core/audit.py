@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core.db import UTCDateTime, db, utcnow
 
@@ -22,6 +22,16 @@ class AuditEntry(db.Model):
     detail: Mapped[str] = mapped_column(String(300), default="")
     address: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+def record_now(user_id: int | None, action: str, object_type: str, object_id: str | int, detail: str = "",
+               address: str = "") -> None:
+    """An entry written at once in a transaction of its own: a page that showed confidential data stays
+    recorded even when the request's own changes roll back (a form shown again with its problems)."""
+    with Session(db.engine) as session:
+        session.add(AuditEntry(user_id=user_id, action=action, object_type=object_type, object_id=str(object_id),
+                               detail=detail[:300], address=address[:64]))
+        session.commit()
 
 
 def record(user_id: int | None, action: str, object_type: str, object_id: str | int, detail: str = "",

@@ -89,6 +89,7 @@ class WorkForm(FlaskForm):
     reason = StringField(_l("Why it moves"), validators=[Optional(), Length(max=500)])
     seen = HiddenField(validators=[Optional()])  # the last entry of the timeline the writer had in front of them
     confirm = HiddenField(validators=[Optional()])  # "send anyway" after a colleague's reply came in between
+    loaded = HiddenField(validators=[Optional(), Length(max=300)])  # status|priority|assignee as the page showed
 
 
 class NotificationSettingsForm(FlaskForm):

@@ -279,3 +279,12 @@ def names_of(usernames: set[str]) -> dict[str, str]:
     if not usernames:
         return {}
     return {u.username: u.name for u in db.session.scalars(select(User).where(User.username.in_(usernames)))}
+
+
+def next_workable(function: SupportFunction, user: User, after_number: str = "") -> Ticket | None:
+    """The most urgent case to work next: new or open (not waiting), mine or nobody's, first due first."""
+    return db.session.scalar(select(Ticket).where(
+        Ticket.function_id == function.id, Ticket.status.in_(("new", "open")), Ticket.number != after_number,
+        or_(Ticket.assignee_id == user.id, Ticket.assignee_id.is_(None)))
+        .order_by(Ticket.assignee_id.is_(None), Ticket.resolution_due_at.is_(None), Ticket.resolution_due_at,
+                  Ticket.id).limit(1))

@@ -127,10 +127,13 @@ def holds_confidential(ticket: Ticket) -> bool:
     return any(f is not None and f.is_confidential for f in (db.session.get(SupportFunction, i) for i in earlier))
 
 
-def audit_read(user: User, ticket: Ticket, action: str, detail: str = "", address: str = "") -> None:
-    """Note a look at, or a download from, a case that holds confidential text (also after it moved on)."""
+def audit_read(user: User, ticket: Ticket, action: str, detail: str = "", address: str = "",
+               at_once: bool = False) -> None:
+    """Note a look at, or a download from, a case that holds confidential text (also after it moved on).
+    ``at_once``: in a transaction of its own, for a page that shows the case while its request rolls back."""
     if holds_confidential(ticket):
-        audit.record(user.id, action, "ticket", ticket.number, detail=detail, address=address)
+        (audit.record_now if at_once else audit.record)(user.id, action, "ticket", ticket.number, detail=detail,
+                                                        address=address)
 
 
 def _note_presence(session: Session, seen: dict[tuple[int, int], int]) -> None:
@@ -483,8 +486,12 @@ def draft_article_from(ticket: Ticket, event: TicketEvent, actor: User) -> Artic
     answer, for them to rewrite without personal details and publish."""
     if not can_work(actor, ticket):
         raise TicketError(_l("Only the case's support function can make an article of its answers."))
-    if event.ticket_id != ticket.id or event.kind != "reply" or not event.is_public or not event.body.strip():
-        raise TicketError(_l("Only a public answer can become an article."))
+    if (event.ticket_id != ticket.id or event.kind != "reply" or not event.is_public or not event.body.strip()
+            or event.author is None or not works_in(event.author, ticket.function)):
+        raise TicketError(_l("Only a specialist's public answer can become an article."))
+    if holds_confidential(ticket):  # the draft would be read by editors and administrators outside the function
+        raise TicketError(_l("An answer on a confidential case cannot become an article. Write the article "
+                             "without the case's details instead."))
     base = slugify(ticket.subject)[:80] or "svar"
     slug = next(s for s in (base, *(f"{base}-{n}" for n in range(2, 1000))) if get_article(s) is None)
     summary = str(_l("Draft from case %(number)s. Remove names and other personal details before publishing.",

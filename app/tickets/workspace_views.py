@@ -135,10 +135,16 @@ def _work_form(ticket, events) -> WorkForm:
         SelectChoice(c.slug, c.name, optgroup=c.function.name) for c in services.list_categories()
         if c.function_id != ticket.function_id]
     form.article.choices = article_choices(ticket)
-    if request.method == "GET" or form.seen.data is None:
-        form.status.data, form.priority.data = ticket.status, ticket.priority
-        form.assignee.data = ticket.assignee.username if ticket.assignee else ""
+    now = {"status": ticket.status, "priority": ticket.priority,
+           "assignee": ticket.assignee.username if ticket.assignee else ""}
+    sent = request.form if request.method == "POST" else {}
+    for name, value in now.items():  # what was sent stays; what was not is the case as it is
+        if name not in sent:
+            getattr(form, name).data = value
+    if "seen" not in sent:
         form.seen.data = str(max((e.id for e in events), default=0))
+    if "loaded" not in sent:
+        form.loaded.data = "|".join(now.values())
     return form
 
 
@@ -157,7 +163,11 @@ def _text_previews(events) -> dict[int, str]:
 
 def render_work_page(ticket, form: WorkForm | None = None, status: int = 200, conflict=(), carried=None):
     """The case page of a specialist; ``carried``: a reply form sent to the older reply address, whose text and
-    errors are kept."""
+    errors are kept. Shown again after a problem (status 400 or 409), its read is audited on its own: the
+    request's transaction rolls back."""
+    if status >= 400:
+        services.audit_read(current_user, ticket, "view", detail="form shown again",
+                            address=request.remote_addr or "", at_once=True)
     events = services.visible_events(ticket, current_user)
     form = form or _work_form(ticket, events)
     if carried is not None:
@@ -173,7 +183,7 @@ def render_work_page(ticket, form: WorkForm | None = None, status: int = 200, co
         others=services.others_viewing(ticket, current_user), person_names=names,
         function_names={f.slug: f.name for f in list_functions()}, suggested=search_articles(text),
         other_cases=queries.other_cases_of(ticket, current_user), previews=_text_previews(events),
-        confirm=ConfirmForm(),
+        confirm=ConfirmForm(), article_button=not services.holds_confidential(ticket),
     ), status
 
 
@@ -245,6 +255,8 @@ def bulk(slug: str):
                          and u.has_role(Role.SPECIALIST, function.slug)), None)
         if assignee is None:
             raise services.TicketError(_("Choose a colleague in %(function)s.", function=function.name))
+    if action == "reroute" and request.form.get("function") not in {f.slug for f in list_functions()}:
+        raise services.TicketError(_("Choose a support function."))
     count = services.bulk_update(
         chosen, current_user, action, calendar=office_calendar(), mail=mail_context(),
         status=request.form.get("status", ""), priority=request.form.get("priority", ""), assignee=assignee,
@@ -285,12 +297,9 @@ def delete_filter(slug: str, filter_id: int):
 def next_case(slug: str):
     """The next case to work: mine or unassigned, not waiting, the most urgent service level first."""
     function = own_function(slug)
-    after = (request.args.get("after") or "").upper()
-    for view in ("mine", "unassigned"):
-        page = queries.queue([function.id], view, current_user, utcnow(), sort="due", limit=2)
-        found = next((t for t in page.tickets if t.number != after and t.status != "waiting"), None)
-        if found is not None:
-            return redirect(url_for("tickets.show", number=found.number))
+    found = queries.next_workable(function, current_user, (request.args.get("after") or "").upper())
+    if found is not None:
+        return redirect(url_for("tickets.show", number=found.number))
     flash(_("No other case in %(function)s is assigned to you or to nobody.", function=function.name), "info")
     return redirect(url_for("tickets.queue", slug=slug))
 
@@ -350,20 +359,24 @@ def work(number: str):
 
 
 def _apply_changes(ticket, form: WorkForm, cal) -> list[str]:
-    """The properties that changed, in an order that keeps the writer allowed: moving the case comes last."""
+    """The properties the writer changed on the page (against the values it was loaded with, so a colleague's
+    change made meanwhile is not undone), in an order that keeps the writer allowed: moving comes last."""
     done = []
+    loaded = dict(zip(("status", "priority", "assignee"), (form.loaded.data or "||").split("|", 2), strict=False))
     wanted = form.assignee.data or ""
-    if wanted != (ticket.assignee.username if ticket.assignee else ""):
+    if wanted != loaded.get("assignee", "") and wanted != (ticket.assignee.username if ticket.assignee else ""):
         assignee = next((u for u in _colleagues(ticket) if u.username == wanted), None) if wanted else None
         if wanted and assignee is None:
             raise services.TicketError(_("%(name)s does not work in %(function)s.", name=wanted,
                                          function=ticket.function.name))
         services.assign(ticket, current_user, assignee, mail_context())
         done.append(_("Assigned to %(name)s.", name=assignee.name) if assignee else _("Nobody is assigned now."))
-    if form.priority.data and form.priority.data != ticket.priority:
+    if form.priority.data and form.priority.data != loaded.get("priority") and form.priority.data != ticket.priority:
         services.set_priority(ticket, current_user, form.priority.data, cal)
         done.append(_("Priority: %(priority)s.", priority=priority_label(ticket.priority)))
-    if form.status.data and form.status.data != ticket.status and not (form.then_wait.data and form.body.data):
+    public_wait = form.then_wait.data and form.body.data and not form.internal.data  # the reply set "waiting"
+    if (form.status.data and form.status.data != loaded.get("status") and form.status.data != ticket.status
+            and not public_wait):
         services.change_status(ticket, current_user, form.status.data, cal, mail_context())
         done.append(_("Status: %(status)s.", status=status_label(ticket.status)))
     if form.function.data:

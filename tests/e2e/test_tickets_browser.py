@@ -38,8 +38,20 @@ def test_ask_route_answer_and_read_the_answer(page, live_server, screenshots):
     page.find_element(By.XPATH, "//button[normalize-space()='Logga ut']").click()
 
     log_in(page, live_server, "ivar.it", DEMO_PASSWORD)
+    assert page.find_element(By.CSS_SELECTOR, ".unread-count").text[:1].isdigit()  # the case arrived: notified
+    page.get(f"{live_server}/notifications")
+    wait_for_text(page, number)
+    page.get(f"{live_server}/workspace/it/canned")
+    page.find_element(By.ID, "title").send_keys("Kabelbyte")
+    page.find_element(By.ID, "body").send_keys("Hej {first_name}! Vi byter skärmkabeln i dag.")
+    page.find_element(By.XPATH, "//form[.//textarea[@id='body']]//button[@type='submit']").click()
+    wait_for_text(page, "Kabelbyte")
     page.get(f"{live_server}/tickets/{number}")
-    page.find_element(By.ID, "body").send_keys("Hej Erik! Vi byter skärmkabeln i dag.")
+    page.find_element(By.XPATH, "//summary[contains(., 'Färdiga svar')]").click()
+    page.find_element(By.XPATH, "//button[normalize-space()='Infoga']").click()  # the ready answer, filled in
+    assert "Hej Erik! Vi byter skärmkabeln i dag." in page.find_element(By.ID, "body").get_attribute("value")
+    page.find_element(By.XPATH, "(//button[normalize-space()='Infoga länk'])[1]").click()  # a suggested article
+    assert "/articles/" in page.find_element(By.ID, "body").get_attribute("value")
     Select(page.find_element(By.ID, "status")).select_by_visible_text("Löst")
     page.find_element(By.XPATH, "//button[normalize-space()='Spara']").click()
     wait_for_text(page, "Ditt meddelande är skickat.")
@@ -51,4 +63,5 @@ def test_ask_route_answer_and_read_the_answer(page, live_server, screenshots):
     page.find_element(By.LINK_TEXT, "Mina ärenden").click()
     page.find_element(By.LINK_TEXT, number).click()
     wait_for_text(page, "Vi byter skärmkabeln i dag.")
+    assert page.find_elements(By.CSS_SELECTOR, ".event-body a[href*='/articles/']")  # the article as a real link
     assert "Gäller skärm" not in page.find_element(By.TAG_NAME, "main").text  # the re-route reason is internal

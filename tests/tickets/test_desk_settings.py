@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import delete, select
 
 from app.core.audit import AuditEntry
 from app.core.db import db
@@ -23,7 +24,20 @@ def test_only_administrators_reach_the_settings(client, auth, people):
     assert "Inställningar för servicedesken" in page and "Servicenivåer i arbetstimmar" in page
 
 
-def test_service_levels_are_saved_validated_and_used(client, auth, people, create_ticket):
+@pytest.fixture
+def seeded_targets():
+    """The seeded service levels (kept between tests) as they were, after the test."""
+    kept = [(t.function_id, t.priority, t.first_response_hours, t.resolution_hours)
+            for t in db.session.scalars(select(SlaTarget))]
+    yield
+    db.session.rollback()
+    db.session.execute(delete(SlaTarget))
+    db.session.add_all(SlaTarget(function_id=f, priority=p, first_response_hours=a, resolution_hours=b)
+                       for f, p, a, b in kept)
+    db.session.commit()
+
+
+def test_service_levels_are_saved_validated_and_used(client, auth, people, create_ticket, seeded_targets):
     auth.login("chef.admin")
     data = {"action": "sla", "function": "it", **{f"first-{p}": "4" for p in ("low", "normal", "high", "urgent")},
             **{f"resolution-{p}": "16,5" for p in ("low", "normal", "high", "urgent")}}
@@ -60,15 +74,26 @@ def test_office_hours_and_a_closing_day_change_the_working_calendar(app, client,
 def test_a_functions_mailbox_gets_new_cases_when_it_wants_them(client, auth, people, create_ticket):
     from app.core.mail import OutboxMessage
 
-    auth.login("chef.admin")
-    bad = client.post("/admin/service-desk", data={"action": "mailbox", "function": "it", "email": "it-support",
-                                                   "notify_new_cases": "1"}, follow_redirects=True)
-    assert "Fyll i en giltig e-postadress" in bad.get_data(as_text=True)
-    client.post("/admin/service-desk", data={"action": "mailbox", "function": "it",
-                                             "email": "it-support@kommun.example", "notify_new_cases": "1"})
-    ticket = create_ticket("it", "erik", subject="Skrivaren")
-    mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "it-support@kommun.example"))
-    assert any(ticket.number in m.subject for m in mails)
+    it = services.get_function("it")
+    seeded = (it.email, it.notify_new_cases)  # the support functions are seed data shared by the tests
+    try:
+        auth.login("chef.admin")
+        bad = client.post("/admin/service-desk", data={"action": "mailbox", "function": "it", "email": "it-support",
+                                                       "notify_new_cases": "1"}, follow_redirects=True)
+        assert "Fyll i en giltig e-postadress" in bad.get_data(as_text=True)
+        client.post("/admin/service-desk", data={"action": "mailbox", "function": "it",
+                                                 "email": "it-support@kommun.example", "notify_new_cases": "1"})
+        db.session.expire_all()  # the function as the request left it
+        ticket = create_ticket("it", "erik", subject="Skrivaren")
+        mails = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.recipient == "it-support@kommun.example"))
+        mails = list(mails)
+        assert any(ticket.number in m.subject for m in mails), [(m.recipient, m.subject) for m in mails]
+    finally:
+        db.session.rollback()
+        it = services.get_function("it")
+        it.email, it.notify_new_cases = seeded
+        db.session.commit()
 
 
 def test_categories_are_added_and_removed_and_cases_keep_their_function(client, auth, people, calendar,
