@@ -234,14 +234,21 @@ def new_count(slug: str):
     return {"new": queries.newer_in_view([function.id], view, current_user, utcnow(), after)}
 
 
+def _queue_post(slug: str, back: str):
+    """The checks of a queue page's form: the specialist works in the function and the form is fresh; a refusal
+    comes back to ``back`` as a message. Returns the function."""
+    function = own_function(slug)
+    return_to(back)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return function
+
+
 @bp.post("/workspace/<slug>/bulk")
 @specialist_required
 def bulk(slug: str):
     """One change on the chosen cases: assign, status, priority, re-route or close; each audited."""
-    function = own_function(slug)
-    return_to(_queue_url(slug))
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    function = _queue_post(slug, _queue_url(slug))
     chosen = []
     for number in request.form.getlist("case")[:services.MAX_BULK + 1]:
         ticket = services.get_ticket(number)
@@ -268,10 +275,7 @@ def bulk(slug: str):
 @bp.post("/workspace/<slug>/filters")
 @specialist_required
 def save_filter(slug: str):
-    function = own_function(slug)
-    return_to(_queue_url(slug))
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    function = _queue_post(slug, _queue_url(slug))
     saved = services.save_filter(current_user, function, request.form.get("name", ""), request.form.get("back", ""))
     flash(_("The filter \u201c%(name)s\u201d is saved.", name=saved.name), "success")
     return redirect(_queue_url(slug))
@@ -280,10 +284,7 @@ def save_filter(slug: str):
 @bp.post("/workspace/<slug>/filters/<int:filter_id>/delete")
 @specialist_required
 def delete_filter(slug: str, filter_id: int):
-    function = own_function(slug)
-    return_to(url_for("tickets.queue", slug=slug))
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    function = _queue_post(slug, url_for("tickets.queue", slug=slug))
     saved = next((f for f in services.saved_filters(current_user, function) if f.id == filter_id), None)
     if saved is None:
         abort(404)
