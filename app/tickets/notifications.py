@@ -17,9 +17,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from app.auth.models import SupportFunction, User
+from app.auth.services import specialists_in
 from app.core.db import db, utcnow
 from app.core.mail import enqueue
-from app.core.permissions import Role
 from app.tickets.models import DELIVERIES, NOTIFICATION_KINDS, Notification, NotificationSetting, Ticket
 
 DEFAULT_DELIVERY = {"new_case": "off", "assigned": "immediately", "requester_reply": "immediately",
@@ -57,8 +57,7 @@ def save_settings(user: User, wanted: dict[str, str]) -> None:
 
 
 def specialists_of(function: SupportFunction) -> list[User]:
-    users = db.session.scalars(select(User).where(User.is_active.is_(True)))
-    return [u for u in users if u.has_role(Role.SPECIALIST, function.slug)]
+    return specialists_in(function)
 
 
 def notify(users: list[User], ticket: Ticket, kind: str, mail, actor: User | None = None,

@@ -13,7 +13,7 @@ from wtforms import SelectChoice
 
 from app.auth.ldap import LdapDirectory
 from app.auth.models import User
-from app.auth.services import get_function, get_user, list_functions, list_users, search_people
+from app.auth.services import get_user, list_functions, search_people, specialists_in
 from app.core.db import db, utcnow
 from app.core.forms import ConfirmForm
 from app.core.pdf import render_pdf
@@ -77,7 +77,7 @@ def ticket_labels():
 
 
 def _colleagues(ticket) -> list[User]:
-    return [u for u in list_users() if u.is_active and services.works_in(u, ticket.function)]
+    return specialists_in(ticket.function)
 
 
 def _action_form(ticket) -> ActionForm:
@@ -109,11 +109,12 @@ def resolve_person(text: str) -> str:
     return people[0].username if len(people) == 1 else text
 
 
-def own_function(slug: str):
-    """The support function ``slug`` if the current specialist works in it (404 unknown, 403 not theirs)."""
-    if slug not in {f.slug for f in list_functions()}:
+def own_function(slug: str, functions=None):
+    """The support function ``slug`` if the current specialist works in it (404 unknown, 403 not theirs);
+    ``functions``: the list of all, when the caller has it already."""
+    function = next((f for f in functions or list_functions() if f.slug == slug), None)
+    if function is None:
         abort(404)
-    function = get_function(slug)
     if not services.works_in(current_user, function):
         abort(403)
     return function
@@ -197,7 +198,8 @@ def workspace():
 @bp.get("/workspace/<slug>")
 @specialist_required
 def queue(slug: str):
-    function = own_function(slug)
+    functions = list_functions()
+    function = own_function(slug, functions)
     view = request.args.get("view", "open")
     view = view if view in queries.QUEUE_VIEWS else "open"
     now = utcnow()
@@ -210,8 +212,8 @@ def queue(slug: str):
         view_label=view_label, counts=queries.queue_counts([function.id], current_user, now),
         sla={t.id: sla_state(t, cal, now) for t in page.tickets}, args=request.args,
         my_functions=current_user.functions_for(Role.SPECIALIST), priorities=PRIORITIES, statuses=STATUSES,
-        colleagues=[u for u in list_users() if u.is_active and u.has_role(Role.SPECIALIST, function.slug)],
-        functions=[f for f in list_functions() if f.id != function.id], confirm=ConfirmForm(),
+        colleagues=specialists_in(function),
+        functions=[f for f in functions if f.id != function.id], confirm=ConfirmForm(),
         filters=services.saved_filters(current_user, function),
         newest=max((t.id for t in page.tickets), default=0),
     )
@@ -258,8 +260,7 @@ def bulk(slug: str):
     action = request.form.get("bulk_action", "")
     assignee = None
     if action == "assign" and request.form.get("assignee"):
-        assignee = next((u for u in list_users() if u.username == request.form["assignee"]
-                         and u.has_role(Role.SPECIALIST, function.slug)), None)
+        assignee = next((u for u in specialists_in(function) if u.username == request.form["assignee"]), None)
         if assignee is None:
             raise services.TicketError(_("Choose a colleague in %(function)s.", function=function.name))
     if action == "reroute" and request.form.get("function") not in {f.slug for f in list_functions()}:
