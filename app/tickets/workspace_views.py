@@ -36,7 +36,7 @@ from app.tickets.forms import (
 from app.tickets.models import PRIORITIES, STATUSES, CannedResponse, Notice
 from app.tickets.services import mail_context
 from app.tickets.sla import duration_text, office_calendar, sla_state
-from app.tickets.view_helpers import visible_ticket
+from app.tickets.view_helpers import visible_ticket, workable_ticket
 
 specialist_required = role_required(Role.SPECIALIST)
 
@@ -307,9 +307,7 @@ def next_case(slug: str):
 
 
 def _act(number: str, action) -> object:
-    ticket = visible_ticket(number)
-    if not services.can_work(current_user, ticket):
-        abort(403)
+    ticket = workable_ticket(number)
     return_to(url_for("tickets.show", number=ticket.number, _anchor="actions"))
     form = _action_form(ticket)
     if not form.validate_on_submit():
@@ -325,9 +323,7 @@ def _act(number: str, action) -> object:
 @specialist_required
 def work(number: str):
     """Reply or note, assign, set status and priority, and move the case, in one submit."""
-    ticket = visible_ticket(number)
-    if not services.can_work(current_user, ticket):
-        abort(403)
+    ticket = workable_ticket(number)
     return_to(url_for("tickets.show", number=ticket.number, _anchor="work"))
     events = services.visible_events(ticket, current_user)
     form = _work_form(ticket, events)
@@ -473,9 +469,7 @@ def merge(number: str):
 @bp.get("/tickets/<number>/pdf")
 @specialist_required
 def pdf(number: str):
-    ticket = visible_ticket(number)
-    if not services.can_work(current_user, ticket):
-        abort(403)
+    ticket = workable_ticket(number)
     services.audit_read(current_user, ticket, "download", detail="case PDF", address=request.remote_addr or "")
     html = render_template("pdf/ticket.html", ticket=ticket, events=services.visible_events(ticket, current_user),
                            printed_at=utcnow())
