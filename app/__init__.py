@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, abort, g, jsonify, make_response, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
@@ -43,6 +44,7 @@ def create_app(config_override: Mapping[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
     )
+    app.jinja_environment = templating.LocalizedEnvironment
     file_config = Flask.config_class(str(instance_path))
     file_config.from_pyfile("config.py", silent=True)
     app.config.update(load_config(instance_path, os.environ, file_config, overrides))
@@ -70,9 +72,11 @@ def warm_up(app: Flask) -> None:
     from app.tickets.routing import current_model
 
     started = time.perf_counter()
-    for name in app.jinja_env.list_templates(filter_func=lambda name: name.endswith((".html", ".txt"))):
-        app.jinja_env.get_template(name)
     with app.app_context():
+        for code in LANGUAGES:  # each template is compiled per language (templating.LocalizedEnvironment)
+            with force_locale(code):
+                for name in app.jinja_env.list_templates(filter_func=lambda name: name.endswith((".html", ".txt"))):
+                    app.jinja_env.get_template(name)
         for step in (warm_up_search, current_model):
             try:
                 step()

@@ -11,7 +11,7 @@ from datetime import timedelta
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Select, bindparam, delete, or_, select
 from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -74,7 +74,12 @@ def list_users() -> list[User]:
 
 
 def list_functions() -> list[SupportFunction]:
-    return list(db.session.scalars(select(SupportFunction).order_by(SupportFunction.sort_order)))
+    return list(db.session.scalars(_functions_query()))
+
+
+@cache
+def _functions_query() -> Select:
+    return select(SupportFunction).order_by(SupportFunction.sort_order)
 
 
 def get_function(slug: str) -> SupportFunction:
@@ -215,14 +220,21 @@ def user_for_session(raw: str) -> User | None:
     """The active user of a live log-in session, or None (ended, expired, unknown or deactivated)."""
     if not raw:
         return None
-    # one query for the session, its user and the user's roles: every request of a logged-in person asks it
-    found = db.session.execute(select(LoginSession).where(
-        LoginSession.token_hash == _hash(raw), LoginSession.expires_at > utcnow())
-        .options(joinedload(LoginSession.user).joinedload(User.role_grants))).unique().scalar_one_or_none()
-    if found is None or not found.user.is_active:
+    found = db.session.execute(_session_user_query(), {"token_hash": _hash(raw), "now": utcnow()}
+                               ).unique().scalar_one_or_none()
+    if found is None or not found.is_active:
         return None
-    found.user.login_token = raw
-    return found.user
+    found.login_token = raw
+    return found
+
+
+@cache
+def _session_user_query() -> Select:
+    """One query for the session's user and the user's roles, built once: every request of a logged-in person
+    asks it, and building the statement cost more than running it."""
+    return (select(User).join(LoginSession, LoginSession.user_id == User.id)
+            .where(LoginSession.token_hash == bindparam("token_hash"), LoginSession.expires_at > bindparam("now"))
+            .options(joinedload(User.role_grants)))
 
 
 def end_session(raw: str | None) -> None:
@@ -459,8 +471,13 @@ def create_account(actor: User, username: str, password: str, display_name: str,
 
 def specialists_in(function: SupportFunction) -> list[User]:
     """The active specialists of a support function, by name: one query, however many users Lotsen knows."""
+    return list(db.session.scalars(_specialists_query(), {"function_id": function.id}))
+
+
+@cache
+def _specialists_query() -> Select:
     granted = select(RoleGrant.user_id).where(RoleGrant.role == Role.SPECIALIST.value,
-                                              RoleGrant.function_id == function.id)
-    return list(db.session.scalars(select(User).where(User.is_active.is_(True), User.id.in_(granted))
-                                   .options(lazyload(User.role_grants))  # names are what is shown
-                                   .order_by(User.display_name, User.username)))
+                                              RoleGrant.function_id == bindparam("function_id"))
+    return (select(User).where(User.is_active.is_(True), User.id.in_(granted))
+            .options(lazyload(User.role_grants))  # names are what is shown
+            .order_by(User.display_name, User.username))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import Select, case, exists, func, or_, select
+from sqlalchemy import Select, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import aliased, lazyload
 
 from app.auth.models import SupportFunction
@@ -75,16 +76,21 @@ def _published_version() -> tuple:
     """Changes whenever an article is added, changed, published or withdrawn: every such change records a
     revision. Two index lookups (aggregating the published articles' times read every row: 1.2 ms at 1,000
     articles)."""
-    return tuple(db.session.execute(select(select(func.max(ArticleRevision.id)).scalar_subquery(),
-                                           select(func.count(Article.id)).scalar_subquery())).one())
+    return tuple(db.session.execute(_published_version_query()).one())
+
+
+@cache
+def _published_version_query() -> Select:
+    return select(select(func.max(ArticleRevision.id)).scalar_subquery(),
+                  select(func.count(Article.id)).scalar_subquery())
 
 
 def related_links(article: Article, limit: int = 5) -> list[ArticleLink]:
     """``related_articles`` as links, kept per process until a published article changes: readers of one
     article all get the same list, and finding it (tags shared, grouped and ordered) costs more than the rest of
     the page's queries together in a knowledge base of 1,000 articles."""
-    key = (str(db.engine.url), article.id, article.lang, article.function_id, tuple(article.tags), limit,
-           _published_version())
+    # every change of an article (its tags, language or function too) records a revision: the version covers it
+    key = (str(db.engine.url), article.id, limit, _published_version())
     found = _related.get(key)
     if found is None:
         found = [ArticleLink(a.slug, a.title, a.updated_at) for a in related_articles(article, limit)]
@@ -169,8 +175,11 @@ def articles_by_ids(ids: list[int]) -> dict[int, Article]:
     if not ids:
         return {}
     # lists of results show no tags: they are read only if a page asks for them
-    return {a.id: a for a in db.session.scalars(select(Article).where(Article.id.in_(ids))
-                                                .options(lazyload(Article.tag_rows)))}
+    return {a.id: a for a in db.session.scalars(ARTICLES_BY_IDS, {"ids": ids})}
+
+
+ARTICLES_BY_IDS = select(Article).where(Article.id.in_(bindparam("ids", expanding=True))).options(
+    lazyload(Article.tag_rows))
 
 
 def list_topics() -> list[Topic]:

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 import yaml
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session, lazyload
 
 from app.auth.models import User
 from app.auth.services import get_function, list_functions
@@ -77,8 +77,17 @@ def normalize_tags(tags: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-def get_article(slug: str) -> Article | None:
-    return db.session.scalar(select(Article).where(Article.slug == slug))
+def get_article(slug: str, *, with_tags: bool = True) -> Article | None:
+    """The article at ``slug``; ``with_tags=False`` for a reader's page, which shows none (they load if asked)."""
+    return db.session.scalar(ARTICLE_BY_SLUG if with_tags else ARTICLE_BY_SLUG_UNTAGGED, {"slug": slug})
+
+
+# Statements of every article page, built once (building one cost more than running it).
+ARTICLE_BY_SLUG = select(Article).where(Article.slug == bindparam("slug"))
+ARTICLE_BY_SLUG_UNTAGGED = ARTICLE_BY_SLUG.options(lazyload(Article.tag_rows))
+TRANSLATIONS = select(Article).where(Article.translation_key == bindparam("key"), Article.id != bindparam("id"))
+FEEDBACK = select(ArticleFeedback).where(ArticleFeedback.article_id == bindparam("article_id"),
+                                         ArticleFeedback.user_id == bindparam("user_id"))
 
 
 def can_edit(user: User, function_slug: str) -> bool:
@@ -212,8 +221,7 @@ def set_article_status(article: Article, status: str, editor: User) -> Article:
 def translations_of(article: Article) -> list[Article]:
     if not article.translation_key:
         return []
-    return list(db.session.scalars(select(Article).where(
-        Article.translation_key == article.translation_key, Article.id != article.id)))
+    return list(db.session.scalars(TRANSLATIONS, {"key": article.translation_key, "id": article.id}))
 
 
 # --- attachments -------------------------------------------------------------------------------------------
@@ -255,8 +263,7 @@ def record_feedback(article: Article, user: User, is_helpful: bool, comment: str
 
 
 def feedback_of(article: Article, user: User) -> ArticleFeedback | None:
-    return db.session.scalar(select(ArticleFeedback).where(
-        ArticleFeedback.article_id == article.id, ArticleFeedback.user_id == user.id))
+    return db.session.scalar(FEEDBACK, {"article_id": article.id, "user_id": user.id})
 
 
 def _add_views(session: Session, counts: dict[int, int]) -> None:
@@ -293,9 +300,7 @@ def log_search(query: str, result_count: int, user: User | None, source: str = "
     commit_without_waiting(db.session)  # a search page's transaction holds only this log
     function_id = _function_id(function_slug)
     if user is not None:
-        previous = db.session.scalar(select(SearchLog).where(
-            SearchLog.user_id == user.id, SearchLog.created_at >= utcnow() - timedelta(minutes=1),
-        ).order_by(SearchLog.id.desc()).limit(1))
+        previous = db.session.scalar(LAST_SEARCH, {"user_id": user.id, "since": utcnow() - timedelta(minutes=1)})
         if previous is not None and (normalized.startswith(previous.normalized)
                                      or previous.normalized.startswith(normalized)):
             previous.query, previous.normalized = query.strip()[:300], normalized
@@ -312,6 +317,11 @@ def log_search(query: str, result_count: int, user: User | None, source: str = "
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+LAST_SEARCH = (select(SearchLog).where(SearchLog.user_id == bindparam("user_id"),
+                                      SearchLog.created_at >= bindparam("since", type_=SearchLog.created_at.type))
+               .order_by(SearchLog.id.desc()).limit(1))
 
 
 def _function_id(slug: str | None) -> int | None:

@@ -133,7 +133,7 @@ def _render_article(found, feedback_form: FeedbackForm, status: int = 200):
 @bp.get("/articles/<slug>")
 @login_required
 def article(slug: str):
-    found = services.get_article(slug)
+    found = services.get_article(slug, with_tags=False)
     if found is None or not services.can_view(current_user, found):
         abort(404)
     if found.is_published:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from app.auth.models import SupportFunction, User
 from app.auth.services import specialists_in
@@ -157,8 +157,11 @@ def send_digests(now: datetime, mail) -> int:
 
 # --- reading --------------------------------------------------------------------------------------------------
 def unread_count(user: User) -> int:
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+    return db.session.scalar(UNREAD_COUNT, {"user_id": user.id}) or 0
+
+
+UNREAD_COUNT = select(func.count(Notification.id)).where(Notification.user_id == bindparam("user_id"),
+                                                         Notification.read_at.is_(None))
 
 
 def recent(user: User, limit: int = 50) -> list[Notification]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from sqlalchemy import Select, and_, bindparam, case, func, or_, select, tuple_
 from sqlalchemy.orm import defaultload, lazyload
@@ -54,20 +55,29 @@ LIST_OPTIONS = (defaultload(Ticket.requester).lazyload(User.role_grants),
 MINE_OPTIONS = (lazyload(Ticket.requester), lazyload(Ticket.assignee), lazyload(Ticket.category))
 
 
-def _keyset(query: Select, sort: str, cursor: str | None, limit: int, params: dict | None = None,
-            options: tuple = LIST_OPTIONS) -> Page:
-    column, descending = {
-        "activity": (Ticket.last_activity_at, True),
-        "created": (Ticket.created_at, True),
-        "due": (Ticket.resolution_due_at, False),
-    }[sort if sort in SORTS else "activity"]
-    position = _decode(cursor)
-    if position is not None:
-        value, ticket_id = position
-        key, bound = tuple_(column, Ticket.id), tuple_(value, ticket_id)
+SORT_COLUMNS = {"activity": (Ticket.last_activity_at, True), "created": (Ticket.created_at, True),
+                "due": (Ticket.resolution_due_at, False)}
+
+
+def _paged(query: Select, sort: str, with_cursor: bool, limit: int, options: tuple) -> Select:
+    """``query`` ordered by ``sort``, one row more than a page, after the cursor's position (the parameters
+    ``cursor_value`` and ``cursor_id``) when ``with_cursor``."""
+    column, descending = SORT_COLUMNS[sort]
+    if with_cursor:
+        key = tuple_(column, Ticket.id)
+        bound = tuple_(bindparam("cursor_value", type_=column.type), bindparam("cursor_id", type_=Ticket.id.type))
         query = query.where(key < bound if descending else key > bound)
     order = (column.desc(), Ticket.id.desc()) if descending else (column.asc(), Ticket.id.asc())
-    rows = list(db.session.scalars(query.options(*options).order_by(*order).limit(limit + 1), params or {}))
+    return query.options(*options).order_by(*order).limit(limit + 1)
+
+
+def _keyset(statement: Callable[[bool], Select], sort: str, cursor: str | None, limit: int, params: dict) -> Page:
+    """One page by keyset: ``statement(with_cursor)`` is the paged statement, its parameters ``params``."""
+    column = SORT_COLUMNS[sort][0]
+    position = _decode(cursor)
+    if position is not None:
+        params = {**params, "cursor_value": position[0], "cursor_id": position[1]}
+    rows = list(db.session.scalars(statement(position is not None), params))
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = _encode(getattr(rows[-1], column.key), rows[-1].id) if more and rows else None
@@ -78,7 +88,21 @@ def queue(function_ids: list[int], view: str, user: User, now: datetime, *, text
           priority: str | None = None, sort: str = "activity", cursor: str | None = None,
           limit: int = PAGE_SIZE) -> Page:
     """One page of a specialist's queue view over the given functions."""
-    return _keyset(_queue_query(function_ids, view, text, priority), sort, cursor, limit, _view_params(user, now))
+    sort = sort if sort in SORTS else "activity"
+    view = view if view in VIEW_CONDITIONS else "open"
+    params = {**_view_params(user, now), "queue_functions": function_ids, "queue_priority": priority}
+    if text.strip():  # a search: its words make a statement of their own
+        searched = _queue_query(view, bool(priority)).where(text_condition(text.strip()))
+        return _keyset(lambda with_cursor: _paged(searched, sort, with_cursor, limit, LIST_OPTIONS),
+                       sort, cursor, limit, params)
+    return _keyset(lambda with_cursor: _queue_statement(view, bool(priority), sort, with_cursor, limit),
+                   sort, cursor, limit, params)
+
+
+@cache
+def _queue_statement(view: str, with_priority: bool, sort: str, with_cursor: bool, limit: int) -> Select:
+    """A queue page's statement, built once per shape (building costs more than running it)."""
+    return _paged(_queue_query(view, with_priority), sort, with_cursor, limit, LIST_OPTIONS)
 
 
 def _build_view_conditions() -> dict:
@@ -105,20 +129,20 @@ def _build_view_conditions() -> dict:
 
 VIEW_CONDITIONS = _build_view_conditions()
 COUNTED_VIEWS = QUEUE_VIEWS[:-1]  # every view but "resolved" is a subset of the open cases
-COUNTS = [func.count(case((VIEW_CONDITIONS[view], 1))) for view in COUNTED_VIEWS]
+QUEUE_COUNTS = select(*[func.count(case((VIEW_CONDITIONS[view], 1))) for view in COUNTED_VIEWS]).where(
+    Ticket.function_id.in_(bindparam("queue_functions", expanding=True)), Ticket.status.in_(OPEN_STATUSES))
 
 
 def _view_params(user: User, now: datetime) -> dict:
     return {"queue_viewer": user.id, "queue_now": now, "queue_soon": now + DUE_SOON}
 
 
-def _queue_query(function_ids: list[int], view: str, text: str = "", priority: str | None = None) -> Select:
-    query = select(Ticket).where(Ticket.function_id.in_(function_ids),
+def _queue_query(view: str, with_priority: bool = False) -> Select:
+    """The cases of a view, the functions (``queue_functions``) and priority (``queue_priority``) as parameters."""
+    query = select(Ticket).where(Ticket.function_id.in_(bindparam("queue_functions", expanding=True)),
                                  VIEW_CONDITIONS.get(view, VIEW_CONDITIONS["open"]))
-    if priority:
-        query = query.where(Ticket.priority == priority)
-    if text.strip():
-        query = query.where(text_condition(text.strip()))
+    if with_priority:
+        query = query.where(Ticket.priority == bindparam("queue_priority", type_=Ticket.priority.type))
     return query
 
 
@@ -146,15 +170,21 @@ def text_condition(needle: str):
 
 def newer_in_view(function_ids: list[int], view: str, user: User, now: datetime, after_id: int) -> int:
     """How many cases in the view arrived after the one with id ``after_id`` (the queue page's "N new")."""
-    query = _queue_query(function_ids, view).where(Ticket.id > after_id)
-    return db.session.scalar(select(func.count()).select_from(query.subquery()), _view_params(user, now)) or 0
+    query = _queue_query(view).where(Ticket.id > after_id)
+    return db.session.scalar(select(func.count()).select_from(query.subquery()),
+                             {**_view_params(user, now), "queue_functions": function_ids}) or 0
 
 
 def my_cases(user: User, *, cursor: str | None = None, limit: int = PAGE_SIZE, open_only: bool = False) -> Page:
     """The cases a person asked, or registered for someone else (not confidential ones), most recently active
     first."""
-    query = MY_CASES_OPEN if open_only else MY_CASES
-    return _keyset(query, "activity", cursor, limit, {"mine_person": user.id}, MINE_OPTIONS)
+    return _keyset(lambda with_cursor: _my_cases_statement(open_only, with_cursor, limit), "activity", cursor, limit,
+                   {"mine_person": user.id})
+
+
+@cache
+def _my_cases_statement(open_only: bool, with_cursor: bool, limit: int) -> Select:
+    return _paged(MY_CASES_OPEN if open_only else MY_CASES, "activity", with_cursor, limit, MINE_OPTIONS)
 
 
 def _build_my_cases() -> Select:
@@ -175,8 +205,7 @@ COUNT_CAP = 1000
 def queue_counts(function_ids: list[int], user: User, now: datetime) -> dict[str, int]:
     """How many cases each open view holds, in one pass over the open cases (shown as "1000+" beyond
     ``COUNT_CAP``)."""
-    row = db.session.execute(select(*COUNTS).where(
-        Ticket.function_id.in_(function_ids), Ticket.status.in_(OPEN_STATUSES)), _view_params(user, now)).one()
+    row = db.session.execute(QUEUE_COUNTS, {**_view_params(user, now), "queue_functions": function_ids}).one()
     return {view: min(count or 0, COUNT_CAP + 1) for view, count in zip(COUNTED_VIEWS, row, strict=True)}
 
 

@@ -15,7 +15,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -686,8 +686,12 @@ def bulk_update(tickets: list[Ticket], actor: User, action: str, *, calendar: Wo
 
 
 def saved_filters(user: User, function: SupportFunction) -> list[SavedFilter]:
-    return list(db.session.scalars(select(SavedFilter).where(
-        SavedFilter.user_id == user.id, SavedFilter.function_id == function.id).order_by(SavedFilter.name)))
+    return list(db.session.scalars(SAVED_FILTERS, {"user_id": user.id, "function_id": function.id}))
+
+
+SAVED_FILTERS = (select(SavedFilter).where(SavedFilter.user_id == bindparam("user_id"),
+                                           SavedFilter.function_id == bindparam("function_id"))
+                 .order_by(SavedFilter.name))
 
 
 def save_filter(user: User, function: SupportFunction, name: str, query: str) -> SavedFilter:

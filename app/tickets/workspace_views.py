@@ -16,6 +16,7 @@ from app.auth.models import User
 from app.auth.services import get_user, list_functions, search_people, specialists_in
 from app.core.db import db, utcnow
 from app.core.forms import ConfirmForm
+from app.core.i18n import translated
 from app.core.pdf import render_pdf
 from app.core.permissions import Role, role_required
 from app.core.transactions import return_to
@@ -55,19 +56,19 @@ VIEW_LABELS = {"unassigned": _l("Unassigned"), "mine": _l("Mine"), "waiting": _l
 
 def status_label(status: str, requester: bool = False) -> str:
     """A status in words; ``requester``: as the person who asked reads it ("waiting for you")."""
-    return str((REQUESTER_STATUS_LABELS if requester else STATUS_LABELS).get(status, status))
+    return translated(REQUESTER_STATUS_LABELS if requester else STATUS_LABELS).get(status, status)
 
 
 def channel_label(channel: str) -> str:
-    return str(CHANNEL_LABELS.get(channel, channel))
+    return translated(CHANNEL_LABELS).get(channel, channel)
 
 
 def priority_label(priority: str) -> str:
-    return str(PRIORITY_LABELS.get(priority, priority))
+    return translated(PRIORITY_LABELS).get(priority, priority)
 
 
 def view_label(view: str) -> str:
-    return str(VIEW_LABELS[view])
+    return translated(VIEW_LABELS)[view]
 
 
 @bp.app_context_processor

@@ -65,3 +65,61 @@ def test_translations_follow_force_locale_within_a_request(app):
             assert render_template_string("{{ _('Log out') }}") == "Log out"
         assert render_template_string("{{ _('Log out') }}") == "Logga ut"
         assert gettext("Log out") == "Logga ut"
+
+
+def test_templates_are_compiled_per_language_with_their_fixed_texts_translated(app, monkeypatch):
+    """A template file is compiled once per language with ``_("...")`` already translated: the same template
+    in Swedish and in English (also under ``force_locale``, as a mail is), the variables still filled in and
+    escaped, and ``{% trans %}`` too; no call to gettext is left for a fixed text."""
+    from flask import render_template
+    from flask_babel import force_locale
+    from jinja2 import ChoiceLoader, DictLoader
+
+    app.jinja_env.loader = ChoiceLoader([DictLoader({
+        "probe.html": "{{ _('Log out') }}|{{ _('Hello %(name)s!', name=who) }}|{% trans %}Log out{% endtrans %}",
+        "dynamic.html": "{{ _(text) }}"}), app.jinja_env.loader])
+    with app.test_request_context("/"):
+        swedish = render_template("probe.html", who="<Eva>")
+        with force_locale("en"):
+            english = render_template("probe.html", who="<Eva>")
+        assert render_template("dynamic.html", text="Log out") == "Logga ut"
+
+        def no_gettext(*args, **kwargs):
+            raise AssertionError("a fixed text was translated at run time")
+
+        monkeypatch.setitem(app.jinja_env.globals, "gettext", no_gettext)
+        assert render_template("probe.html", who="Eva") == "Logga ut|Hej Eva!|Logga ut"
+    assert swedish == "Logga ut|Hej &lt;Eva&gt;!|Logga ut"
+    assert english == "Log out|Hello &lt;Eva&gt;!|Log out"
+    assert {key[2] for key in app.jinja_env.cache if key[1] == "probe.html"} == {"sv", "en"}
+
+
+def test_template_links_are_remembered_per_endpoint_and_values(app):
+    from flask import render_template_string
+
+    with app.test_request_context("/"):
+        page = "{{ url_for('selfservice.article', slug=s) }} {{ url_for('static', filename='css/lotsen.css') }}"
+        assert render_template_string(page, s="a b") == render_template_string(page, s="a b")
+        assert render_template_string(page, s="a b").startswith("/articles/a%20b /static/css/lotsen.css?v=")
+        assert render_template_string(page, s="c").startswith("/articles/c ")
+    with app.test_request_context("/", base_url="http://lotsen.example/desk/"):
+        assert render_template_string(page, s="c").startswith("/desk/articles/c /desk/static/")
+
+
+def test_short_dates_are_iso_in_both_languages_and_the_same_as_babels(app):
+    from datetime import UTC, datetime
+
+    from flask import render_template_string
+    from flask_babel import force_locale, format_date, format_datetime
+
+    moment = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # 01:30 before, 03:30 after the change to summer time
+    later = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    with app.test_request_context("/"):
+        for language in ("sv", "en"):
+            with force_locale(language):
+                shown = render_template_string("{{ a|datetimeformat('short') }} {{ b|datetimeformat('short') }} "
+                                               "{{ a|dateformat }} {{ a|dateformat }}", a=moment, b=later)
+                assert shown == (f"2026-03-29 01:30 2026-03-29 03:30 {format_date(moment)} {format_date(moment)}")
+                assert format_datetime(moment, "short") == "2026-03-29 01:30"
+        with force_locale("en"):
+            assert render_template_string("{{ a|dateformat }}", a=moment) == "Mar 29, 2026"
