@@ -9,8 +9,7 @@ class SearchForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form: searching changes nothing
 
-    q = SearchField(_l("Search"), validators=[Optional(), Length(max=200)],
-                    render_kw={"autocomplete": "off", "spellcheck": "false"})
+    q = SearchField(_l("Search"), validators=[Optional(), Length(max=200)])  # written out in _search_box.html
     function = SelectField(_l("Support function"), choices=[], validators=[Optional()])
     lang = SelectField(_l("Language"), choices=[], validators=[Optional()])
 
