@@ -21,7 +21,7 @@ from app.core.pdf import render_pdf
 from app.core.permissions import Role, role_required
 from app.core.transactions import return_to
 from app.core.uploads import UploadRejected, upload_limits, uploads_from
-from app.selfservice.queries import articles_by_ids, popular_articles
+from app.selfservice.queries import articles_by_ids, function_choices, popular_articles
 from app.selfservice.search import get_index
 from app.tickets import queries, routing, services
 from app.tickets.blueprint import bp
@@ -110,14 +110,12 @@ def resolve_person(text: str) -> str:
     return people[0].username if len(people) == 1 else text
 
 
-def own_function(slug: str, functions=None):
-    """The support function ``slug`` if the current specialist works in it (404 unknown, 403 not theirs);
-    ``functions``: the list of all, when the caller has it already."""
-    function = next((f for f in functions or list_functions() if f.slug == slug), None)
+def own_function(slug: str):
+    """The support function ``slug`` if the current specialist works in it (404 unknown, 403 not theirs), from
+    the roles loaded with the user: no query."""
+    function = next((f for f in current_user.functions_for(Role.SPECIALIST) if f.slug == slug), None)
     if function is None:
-        abort(404)
-    if not services.works_in(current_user, function):
-        abort(403)
+        abort(403 if slug in {f.slug for f in function_choices()} else 404)
     return function
 
 
@@ -199,8 +197,7 @@ def workspace():
 @bp.get("/workspace/<slug>")
 @specialist_required
 def queue(slug: str):
-    functions = list_functions()
-    function = own_function(slug, functions)
+    function = own_function(slug)
     view = request.args.get("view", "open")
     view = view if view in queries.QUEUE_VIEWS else "open"
     now = utcnow()
@@ -214,7 +211,7 @@ def queue(slug: str):
         sla={t.id: sla_state(t, cal, now) for t in page.tickets}, args=request.args,
         my_functions=current_user.functions_for(Role.SPECIALIST), priorities=PRIORITIES, statuses=STATUSES,
         colleagues=specialists_in(function),
-        functions=[f for f in functions if f.id != function.id], confirm=ConfirmForm(),
+        functions=[f for f in function_choices() if f.slug != function.slug], confirm=ConfirmForm(),
         filters=services.saved_filters(current_user, function),
         newest=max((t.id for t in page.tickets), default=0),
     )
