@@ -127,6 +127,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth.blueprint import bp as auth_bp
     from app.forms import views as forms_views  # noqa: F401
     from app.forms.blueprint import bp as forms_bp
+    from app.reports import views as reports_views  # noqa: F401
+    from app.reports.blueprint import bp as reports_bp
     from app.selfservice import editor_views, search  # noqa: F401
     from app.selfservice import views as selfservice_views  # noqa: F401
     from app.selfservice.blueprint import bp as selfservice_bp
@@ -139,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(selfservice_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(forms_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(widgets_bp)
     csrf.exempt(api_bp)  # the API authenticates each request with a bearer token, not a session cookie

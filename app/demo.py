@@ -32,7 +32,7 @@ DEMO_USERS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
     ("anna.chef", "Anna Chef", "Vård- och omsorgsförvaltningen", "Enhetschef", ("manager",)),
     ("hanna.hr", "Hanna HR", "Kommunledningsförvaltningen", "HR-specialist", ("specialist:hr",)),
     ("lars.lon", "Lars Lön", "Kommunledningsförvaltningen", "Löneadministratör", ("specialist:payroll",)),
-    ("ivar.it", "Ivar IT", "Kommunledningsförvaltningen", "IT-tekniker", ("specialist:it",)),
+    ("ivar.it", "Ivar IT", "Kommunledningsförvaltningen", "IT-tekniker", ("specialist:it", "lead:it")),
     ("sara.service", "Sara Service", "Kommunledningsförvaltningen", "Servicehandläggare",
      ("specialist:servicecenter",)),
     ("lena.lokal", "Lena Lokal", "Tekniska förvaltningen", "Lokalsamordnare", ("specialist:facilities",)),

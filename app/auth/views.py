@@ -177,6 +177,8 @@ def role_label(label: str) -> str:
         return _("Specialist in %(function)s", function=names.get(function, function))
     if name == "editor":
         return _("Editor for %(function)s", function=names.get(function, function))
+    if name == "lead":
+        return _("Lead of %(function)s", function=names.get(function, function))
     return {"manager": _("Manager"), "admin": _("Administrator")}.get(name, label)
 
 
@@ -185,6 +187,7 @@ def _role_choices() -> list[tuple[str, str]]:
     for function in services.list_functions():
         choices.append((f"specialist:{function.slug}", _("Specialist in %(function)s", function=function.name)))
         choices.append((f"editor:{function.slug}", _("Editor for %(function)s", function=function.name)))
+        choices.append((f"lead:{function.slug}", _("Lead of %(function)s", function=function.name)))
     return choices
 
 

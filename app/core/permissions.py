@@ -20,11 +20,12 @@ class Role(StrEnum):
     MANAGER = "manager"
     SPECIALIST = "specialist"
     EDITOR = "editor"
+    LEAD = "lead"  # a support function's lead: its reports, its people's figures
     ADMIN = "admin"
 
     @property
     def needs_function(self) -> bool:
-        return self in (Role.SPECIALIST, Role.EDITOR)
+        return self in (Role.SPECIALIST, Role.EDITOR, Role.LEAD)
 
 
 def role_required(*roles: Role) -> Callable:

@@ -44,6 +44,10 @@ class Ticket(db.Model):
         Index("ix_ticket_requester_activity", "requester_id", "last_activity_at", "id"),
         Index("ix_ticket_created_by_activity", "created_by_id", "last_activity_at", "id"),
         Index("ix_ticket_assignee_activity", "assignee_id", "last_activity_at", "id"),
+        # the reports: a function's cases by the day they arrived, and by the day they were resolved
+        Index("ix_ticket_function_created", "function_id", "created_at"),
+        Index("ix_ticket_function_resolved", "function_id", "resolved_at"),
+        Index("ix_ticket_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +80,14 @@ class Ticket(db.Model):
     resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rating: Mapped[int | None]
     rating_comment: Mapped[str] = mapped_column(Text, default="")
+    # Kept for the reports, written as the case moves, so that figures are sums and orders in the database:
+    # where the case first landed, how often it was moved and reopened, and its working minutes (the service
+    # levels' calendar) to the first answer and to the resolution, paused time taken off.
+    first_function_id: Mapped[int | None] = mapped_column(ForeignKey("support_function.id"))
+    reroute_count: Mapped[int] = mapped_column(default=0)
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    first_response_minutes: Mapped[int | None]
+    resolution_minutes: Mapped[int | None]
 
     function: Mapped[SupportFunction] = relationship(foreign_keys=[function_id], lazy="joined")
     suggested_function: Mapped[SupportFunction | None] = relationship(foreign_keys=[suggested_function_id])

@@ -290,6 +290,7 @@ def create_ticket(
         function=decision.function, category=category, requester=requester, created_by=created_by,
         suggested_function=decision.suggested, routing_confidence=decision.confidence,
         submit_token=submit_token, created_at=now, last_activity_at=now, paused_minutes=0, origin_url=origin_url,
+        first_function_id=decision.function.id, reroute_count=0, reopen_count=0,
     )
     _set_due_dates(ticket, calendar)
     made = add_unless_made(ticket, lambda: find_by_token(submit_token, requester))
@@ -344,6 +345,8 @@ def add_reply(ticket: Ticket, author: User, body: str, *, public: bool, calendar
     if specialist and public:
         if ticket.first_response_at is None:
             ticket.first_response_at = event.created_at or utcnow()
+            ticket.first_response_minutes = round(calendar.working_minutes_between(
+                ticket.created_at, ticket.first_response_at))
         if then_wait:
             _set_status(ticket, author, "waiting", calendar)
         elif ticket.status == "new":
@@ -378,8 +381,13 @@ def _set_status(ticket: Ticket, actor: User, status: str, calendar: WorkingCalen
         ticket.resolved_at = now
     if status == "closed":
         ticket.closed_at = now
+    if status in ("resolved", "closed") and old in OPEN_STATUSES:
+        ticket.resolution_minutes = max(0, round(calendar.working_minutes_between(ticket.created_at, now))
+                                        - ticket.paused_minutes)
     if status in OPEN_STATUSES:
-        ticket.resolved_at = None if old in ("resolved", "closed") else ticket.resolved_at
+        if old in ("resolved", "closed"):
+            ticket.reopen_count += 1
+            ticket.resolved_at = ticket.resolution_minutes = None
         ticket.closed_at = None
     ticket.status = status
     _event(ticket, "status", actor, public=True, old=old, new=status)
@@ -441,6 +449,7 @@ def reroute(ticket: Ticket, actor: User, function_slug: str, reason: str, calend
     if not reason.strip():
         raise TicketError(_l("Say why the case is re-routed."))
     _event(ticket, "reroute", actor, reason.strip(), old=ticket.function.slug, new=target.slug)
+    ticket.reroute_count += 1
     if target.is_confidential and ticket.submit_token:  # what was searched for the question goes with it
         link_searches_to_question(ticket.submit_token, ticket.created_by or ticket.requester, target.id)
     ticket.function = target

@@ -1,0 +1,165 @@
+"""The reports' pages: a dashboard per support function (its lead, administrators) and for the whole desk
+(administrators), the departments' use with CSV, the function's people (its lead only) and a specialist's own
+figures (the specialist only)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+from flask import Response, abort, flash, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth.models import SupportFunction, User
+from app.auth.services import list_functions
+from app.core import audit
+from app.core.db import utcnow
+from app.core.permissions import Role, role_required
+from app.reports import queries
+from app.reports.blueprint import bp
+from app.tickets.services import can_view
+
+reader_required = role_required(Role.LEAD, Role.ADMIN)
+DEFAULT_DAYS = 28
+LONGEST_DAYS = 366
+
+
+def _period() -> queries.Period:
+    """The period asked for (``from``, ``to``: ISO dates), else the last four weeks; a bad one is said so."""
+    today = utcnow().astimezone(queries.STOCKHOLM).date()
+    default = queries.Period(today - timedelta(days=DEFAULT_DAYS - 1), today)
+    if "from" not in request.args and "to" not in request.args:
+        return default
+    try:
+        period = queries.Period(date.fromisoformat(request.args.get("from", "")),
+                                date.fromisoformat(request.args.get("to", "")))
+    except ValueError:
+        flash(_("Write the dates as YYYY-MM-DD, for example 2026-11-01. The last four weeks are shown."), "error")
+        return default
+    if period.last < period.first or period.days > LONGEST_DAYS:
+        flash(_("Choose a period of one day to a year, the first day before the last. The last four weeks are "
+                "shown."), "error")
+        return default
+    return period
+
+
+def _leads(user: User, function: SupportFunction) -> bool:
+    return user.has_role(Role.LEAD, function.slug)
+
+
+def _readable_function(slug: str) -> SupportFunction:
+    function = next((f for f in list_functions() if f.slug == slug), None) or abort(404)
+    if not (current_user.has_role(Role.ADMIN) or _leads(current_user, function)):
+        abort(403)
+    return function
+
+
+def _dashboards() -> list[SupportFunction]:
+    if current_user.has_role(Role.ADMIN):
+        return list_functions()
+    return current_user.functions_for(Role.LEAD)
+
+
+@bp.get("/")
+@role_required(Role.LEAD, Role.ADMIN, Role.SPECIALIST)
+def index():
+    return render_template("reports/index.html", dashboards=_dashboards() if current_user.has_role(Role.LEAD)
+                           or current_user.has_role(Role.ADMIN) else [],
+                           led=current_user.functions_for(Role.LEAD),
+                           worked=current_user.functions_for(Role.SPECIALIST))
+
+
+def _dashboard(function: SupportFunction | None):
+    period = _period()
+    functions = list_functions()
+    first_line = [f.id for f in functions if f.is_first_line]
+    function_id = function.id if function else None
+    now, previous = queries.figures(function_id, period, first_line), queries.figures(
+        function_id, period.before(), first_line)
+    # the requesters' own words: a confidential function's only to its lead (not administrators); read, audited
+    show_comments = function is None or not function.is_confidential or _leads(current_user, function)
+    comments = queries.latest_comments(function_id, period) if show_comments else []
+    if function is not None and function.is_confidential and comments:
+        audit.record(current_user.id, "report_comments", "function", function.id,
+                     detail=f"{len(comments)} comments, {period.first}..{period.last}")
+    if function is None:  # the whole desk: confidential functions' comments are left out
+        confidential = {f.id for f in functions if f.is_confidential}
+        comments = [t for t in comments if t.function_id not in confidential]
+    return render_template(
+        "reports/dashboard.html", function=function, period=period, now=now, previous=previous,
+        weeks=[monday for monday, _, _ in period.weeks()], backlog=queries.backlog_by_age(function_id, utcnow()),
+        age_buckets=queries.AGE_BUCKETS, comments=comments, can_view=lambda t: can_view(current_user, t),
+        works_in=function is not None and current_user.has_role(Role.SPECIALIST, function.slug),
+        leads=function is not None and _leads(current_user, function))
+
+
+@bp.get("/desk")
+@role_required(Role.ADMIN)
+def desk():
+    return _dashboard(None)
+
+
+@bp.get("/functions/<slug>")
+@reader_required
+def function_dashboard(slug: str):
+    return _dashboard(_readable_function(slug))
+
+
+def _csv(name: str, header: list[str], rows: list[list]) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")  # Swedish Excel opens semicolons
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/functions/<slug>/weeks.csv")
+@reader_required
+def function_weeks_csv(slug: str):
+    function = _readable_function(slug)
+    period = _period()
+    found = queries.figures(function.id, period, [f.id for f in list_functions() if f.is_first_line])
+    rows = [[monday.isoformat(), opened, resolved] for (monday, _, _), opened, resolved
+            in zip(period.weeks(), found.opened_per_week, found.resolved_per_week, strict=True)]
+    return _csv(f"lotsen-{function.slug}-{period.first}-{period.last}.csv",
+                [_("Week (Monday)"), _("Opened"), _("Resolved")], rows)
+
+
+@bp.get("/departments")
+@reader_required
+def departments():
+    """Cases per department, function and month. Administrators see every function, a lead their own."""
+    period = _period()
+    allowed = None if current_user.has_role(Role.ADMIN) else [f.id for f in current_user.functions_for(Role.LEAD)]
+    months, rows = queries.department_use(period, allowed)
+    if request.args.get("format") == "csv":
+        return _csv(f"lotsen-departments-{period.first}-{period.last}.csv",
+                    [_("Department"), _("Support function"), *months, _("Total")],
+                    [[r.department or _("(no department)"), r.function.name, *r.per_month, r.total] for r in rows])
+    return render_template("reports/departments.html", period=period, months=months, rows=rows)
+
+
+@bp.get("/functions/<slug>/people")
+@role_required(Role.LEAD)
+def function_people(slug: str):
+    """The function's people's figures, for coaching: its lead only (personal data about employees)."""
+    function = next((f for f in current_user.functions_for(Role.LEAD) if f.slug == slug), None) or abort(403)
+    period = _period()
+    found = queries.people(function.id, period)
+    audit.record(current_user.id, "report_people", "function", function.id,
+                 detail=f"{len(found)} people, {period.first}..{period.last}")
+    return render_template("reports/people.html", function=function, period=period, people=found, own=False)
+
+
+@bp.get("/me")
+@role_required(Role.SPECIALIST)
+def mine():
+    """A specialist's own figures and the comments on their cases, per function they work in."""
+    period = _period()
+    sections = [(f, queries.people(f.id, period, current_user.id),
+                 queries.person_comments(current_user.id, f.id, period))
+                for f in current_user.functions_for(Role.SPECIALIST)]
+    return render_template("reports/mine.html", period=period, sections=sections)

@@ -1,0 +1,94 @@
+"""Who sees which report: a function's lead and administrators its dashboard, the lead alone its people, each
+specialist their own figures; confidential functions' comments to their lead only; CSV downloads; a bad period
+says so."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.auth import services as auth_services
+from app.core.audit import AuditEntry
+from app.core.db import db
+
+
+@pytest.fixture
+def leads(people):
+    auth_services.grant_role(people["ivar"], auth_services.Role.LEAD, "it")
+    auth_services.grant_role(people["hanna"], auth_services.Role.LEAD, "hr")
+    db.session.commit()
+    return people
+
+
+def _rated(create_ticket, function, comment, assignee):
+    ticket = create_ticket(function, "erik")
+    now = datetime.now(UTC)
+    ticket.status, ticket.resolved_at, ticket.resolution_minutes = "resolved", now - timedelta(hours=1), 30
+    ticket.rating, ticket.rating_comment, ticket.assignee = 2, comment, assignee
+    db.session.commit()
+    return ticket
+
+
+@pytest.mark.parametrize("user, path, status", [
+    ("ivar", "/reports/", 200), ("ivar", "/reports/functions/it", 200), ("ivar", "/reports/functions/hr", 403),
+    ("ivar", "/reports/functions/it/people", 200), ("ivar", "/reports/functions/hr/people", 403),
+    ("ivar", "/reports/desk", 403), ("ivar", "/reports/me", 200), ("ivar", "/reports/functions/nope", 404),
+    ("chef.admin", "/reports/desk", 200), ("chef.admin", "/reports/functions/hr", 200),
+    ("chef.admin", "/reports/functions/it/people", 403), ("chef.admin", "/reports/departments", 200),
+    ("sara", "/reports/", 200), ("sara", "/reports/me", 200), ("sara", "/reports/functions/servicecenter", 403),
+    ("sara", "/reports/departments", 403), ("erik", "/reports/", 403), ("erik", "/reports/me", 403),
+])
+def test_who_sees_which_report(client, auth, leads, user, path, status):
+    auth.login(user)
+    assert client.get(path).status_code == status
+
+
+def test_a_lead_sees_the_dashboard_and_drills_to_the_cases(client, auth, leads, create_ticket):
+    _rated(create_ticket, "it", "Tog lång tid", leads["ivar"])
+    auth.login("ivar")
+    page = client.get("/reports/functions/it").get_data(as_text=True)
+    assert "Tog lång tid" in page and '<svg role="img"' in page
+    assert 'href="/workspace/it?view=open"' in page and "/tickets/" in page  # figures link to the cases
+    assert "Rapporter" in client.get("/").get_data(as_text=True)  # in the menu
+
+
+def test_confidential_comments_reach_the_lead_only_and_the_reading_is_logged(client, auth, leads, create_ticket):
+    _rated(create_ticket, "hr", "Handläggaren var otrevlig", leads["hugo"])
+    auth.login("chef.admin")
+    page = client.get("/reports/functions/hr").get_data(as_text=True)
+    assert "otrevlig" not in page and "visas bara för" in page
+    assert "otrevlig" not in client.get("/reports/desk").get_data(as_text=True)
+    auth.login("hanna")
+    assert "otrevlig" in client.get("/reports/functions/hr").get_data(as_text=True)
+    logged = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "report_comments")).all()
+    assert [entry.user_id for entry in logged] == [leads["hanna"].id]
+
+
+def test_the_people_page_and_own_figures(client, auth, leads, create_ticket):
+    _rated(create_ticket, "it", "Bra", leads["ivar"])
+    auth.login("ivar")
+    page = client.get("/reports/functions/it/people").get_data(as_text=True)
+    assert "Ivar IT" in page
+    assert db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == "report_people")) is not None
+    mine = client.get("/reports/me").get_data(as_text=True)
+    assert "Ivar IT" in mine and "Bra" in mine
+
+
+def test_department_table_as_csv_and_a_bad_period(client, auth, leads, create_ticket):
+    create_ticket("it", "erik")
+    create_ticket("hr", "erik")
+    auth.login("ivar")
+    today = datetime.now(UTC).date()
+    answer = client.get(f"/reports/departments?format=csv&from={today - timedelta(days=3)}&to={today}")
+    assert answer.mimetype == "text/csv" and "attachment" in answer.headers["Content-Disposition"]
+    text = answer.get_data(as_text=True)
+    assert text.startswith("\ufeffFörvaltning;Supportfunktion;") and "IT och telefoni" in text
+    assert "HR" not in text.split("\n", 1)[1]  # a lead's table holds their own functions only
+    weeks = client.get("/reports/functions/it/weeks.csv").get_data(as_text=True)
+    assert weeks.splitlines()[0].endswith(";Öppnade;Lösta") or ";" in weeks.splitlines()[0]
+    page = client.get("/reports/functions/it?from=2026-13-01&to=igår").get_data(as_text=True)
+    assert "ÅÅÅÅ-MM-DD" in page or "YYYY-MM-DD" in page
+    page = client.get("/reports/functions/it?from=2026-11-30&to=2026-11-01").get_data(as_text=True)
+    assert 'role="alert"' in page
