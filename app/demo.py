@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -10,7 +12,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.auth import services as auth_services
-from app.core.db import db
+from app.core.db import db, utcnow
 from app.forms import services as form_services
 from app.forms.registry import get_form
 from app.selfservice import services as selfservice_services
@@ -18,6 +20,7 @@ from app.selfservice.models import SynonymGroup
 from app.selfservice.search import get_index
 from app.tickets import services as ticket_services
 from app.tickets.models import Ticket
+from app.tickets.routing import RoutingDecision
 from app.tickets.sla import office_calendar
 
 demo_cli = AppGroup("demo", help="Demo data for trying Lotsen out.")
@@ -92,7 +95,38 @@ def load_demo_tickets() -> None:
     ticket_services.add_reply(made[1], hanna, "Hej Erik! Ja, upp till fem dagar kan sparas till nästa år.",
                               public=True, calendar=calendar, mail=mail)
     ticket_services.change_status(made[1], hanna, "resolved", calendar, mail)
+    load_demo_history(calendar, mail)
     load_demo_orders(calendar, mail)
+
+
+HISTORY_COMMENTS = ("Snabbt och vänligt, tack!", "Fick vänta länge på svar.", "Bra förklarat.", "")
+HISTORY_SUBJECTS = (("it", "Skrivaren skriver inte ut"), ("it", "Kommer inte in i Teams"),
+                    ("it", "Ny telefon till vikarie"), ("servicecenter", "Var hittar jag blanketten?"))
+
+
+def load_demo_history(calendar, mail) -> None:
+    """Six weeks of answered and rated cases, so that the reports have something to show: the same every time
+    (a fixed seed), dated backwards from now."""
+    rng = random.Random(7)  # noqa: S311 (demo data, not a secret)
+    ivar, sara = auth_services.get_user("ivar.it"), auth_services.get_user("sara.service")
+    askers = [auth_services.get_user(name) for name in ("erik.anstalld", "anna.chef", "lena.lokal")]
+    now = utcnow()
+    for n in range(30):
+        slug, subject = HISTORY_SUBJECTS[n % len(HISTORY_SUBJECTS)]
+        ticket = ticket_services.create_ticket(
+            askers[n % len(askers)], subject, "Se rubriken.", category=None, calendar=calendar, mail=mail,
+            decision=RoutingDecision(auth_services.get_function(slug), 1.0, "demo"))
+        created = calendar.add_working_minutes(now - timedelta(days=rng.randint(1, 42)), 0)
+        first, resolution = rng.randint(5, 300), rng.randint(60, 2400)
+        ticket.created_at = ticket.last_activity_at = created
+        ticket.assignee = ivar if slug == "it" else sara
+        ticket.first_response_at = calendar.add_working_minutes(created, first)
+        ticket.first_response_minutes = first
+        ticket_services.set_due_dates(ticket, calendar)
+        if n % 6:  # most are resolved, some still open
+            ticket.status, ticket.resolution_minutes = "resolved", resolution
+            ticket.resolved_at = calendar.add_working_minutes(created, resolution)
+            ticket.rating, ticket.rating_comment = rng.choice((3, 4, 4, 5, 5, 2)), rng.choice(HISTORY_COMMENTS)
 
 
 def load_demo_orders(calendar, mail) -> None:

@@ -210,7 +210,7 @@ def _targets(ticket: Ticket) -> tuple[float, float]:
     return (target.first_response_hours, target.resolution_hours) if target else DEFAULT_SLA_HOURS
 
 
-def _set_due_dates(ticket: Ticket, calendar: WorkingCalendar) -> None:
+def set_due_dates(ticket: Ticket, calendar: WorkingCalendar) -> None:
     first, resolution = _targets(ticket)
     ticket.first_response_due_at = calendar.add_working_minutes(ticket.created_at, first * 60 + ticket.paused_minutes)
     ticket.resolution_due_at = calendar.add_working_minutes(
@@ -292,7 +292,7 @@ def create_ticket(
         submit_token=submit_token, created_at=now, last_activity_at=now, paused_minutes=0, origin_url=origin_url,
         first_function_id=decision.function.id, reroute_count=0, reopen_count=0,
     )
-    _set_due_dates(ticket, calendar)
+    set_due_dates(ticket, calendar)
     made = add_unless_made(ticket, lambda: find_by_token(submit_token, requester))
     if made is not ticket:  # another request with this token got there first
         return made
@@ -374,7 +374,7 @@ def _set_status(ticket: Ticket, actor: User, status: str, calendar: WorkingCalen
     if old == "waiting" and ticket.waiting_since is not None:
         ticket.paused_minutes += int(calendar.working_minutes_between(ticket.waiting_since, now))
         ticket.waiting_since = None
-        _set_due_dates(ticket, calendar)
+        set_due_dates(ticket, calendar)
     if status == "waiting":
         ticket.waiting_since = now
     if status == "resolved":
@@ -433,7 +433,7 @@ def set_priority(ticket: Ticket, actor: User, priority: str, calendar: WorkingCa
         return
     _event(ticket, "priority", actor, old=ticket.priority, new=priority)
     ticket.priority = priority
-    _set_due_dates(ticket, calendar)
+    set_due_dates(ticket, calendar)
     db.session.flush()
 
 
@@ -455,7 +455,7 @@ def reroute(ticket: Ticket, actor: User, function_slug: str, reason: str, calend
     ticket.function = target
     ticket.category = category if category is not None and category.function_id == target.id else None
     ticket.assignee = None
-    _set_due_dates(ticket, calendar)
+    set_due_dates(ticket, calendar)
     db.session.flush()
     notifications.case_arrived(ticket, mail, actor)
 

@@ -41,7 +41,7 @@ def test_waiting_pauses_the_clock(app, people, create_ticket, cal, mail_context)
     ticket = create_ticket("it", "erik")
     ticket.created_at = local(2026, 11, 2, 8, 0).astimezone(UTC)
     ticket.status, ticket.waiting_since = "waiting", local(2026, 11, 2, 9, 0).astimezone(UTC)
-    services._set_due_dates(ticket, cal)
+    services.set_due_dates(ticket, cal)
     due = ticket.resolution_due_at
     state = sla_state(ticket, cal, local(2026, 11, 20, 9, 0).astimezone(UTC))
     assert state.paused and not state.breached  # the clock stood still while waiting
