@@ -1,6 +1,8 @@
 """The queue view and "Mina ärenden" at 1,000,000 cases on PostgreSQL: keyset pages (what Lotsen does) beside
 OFFSET pages of the same query at the same depths, measured in the same run. Target: under 50 ms (median and
-p95).
+p95). And the reports at the same million cases: a function's dashboard (both periods and the backlog), the
+whole desk's and the departments' table for a year, beside a plain count of the same period's cases. Target:
+under 500 ms.
 
 Uses LOTSEN_BENCH_DATABASE_URL, else the local test server (postgresql+psycopg://postgres@127.0.0.1:5432/test),
 in a schema of its own that is dropped afterwards. Without PostgreSQL it says so and skips.
@@ -14,15 +16,17 @@ import statistics
 import tempfile
 import time
 import uuid
+from datetime import timedelta
 
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from app.auth.models import SupportFunction, User
 from app.core.db import db, utcnow
+from app.reports import queries as reports
 from app.tickets import queries
 from app.tickets.models import Ticket
 
@@ -48,13 +52,18 @@ def fill(connection) -> None:
     connection.execute(text("""
         INSERT INTO user_account (username, display_name, email, department, title, auth_source, is_active,
                                   created_at, updated_at)
-        SELECT 'user' || n, 'Användare ' || n, 'user' || n || '@kommun.example', '', '', 'local', true,
+        SELECT 'user' || n, 'Användare ' || n, 'user' || n || '@kommun.example',
+               (ARRAY['Utbildningsförvaltningen','Vård- och omsorgsförvaltningen','Socialförvaltningen',
+                      'Tekniska förvaltningen','Kommunledningsförvaltningen','Kultur- och fritidsförvaltningen',
+                      'Samhällsbyggnadsförvaltningen','Miljöförvaltningen'])[1 + n % 8], '', 'local', true,
                now(), now()
         FROM generate_series(1, :users) AS n"""), {"users": USERS})
     connection.execute(text("""
         INSERT INTO ticket (number, year, sequence, subject, description, status, priority, channel,
                             function_id, requester_id, created_at, last_activity_at, paused_minutes,
-                            first_response_due_at, resolution_due_at, rating_comment)
+                            first_response_due_at, resolution_due_at, rating_comment, first_function_id,
+                            reroute_count, reopen_count, first_response_at, first_response_minutes, resolved_at,
+                            resolution_minutes, rating)
         SELECT 'LOT-B-' || lpad(n::text, 7, '0'), 2025, n, 'Ärende nummer ' || n, 'Beskrivning',
                (ARRAY['new','open','waiting','resolved','closed','closed','closed','resolved'])[1 + n % 8],
                (ARRAY['low','normal','normal','high'])[1 + n % 4], 'portal',
@@ -62,7 +71,12 @@ def fill(connection) -> None:
                CASE WHEN n % 500 = 0 THEN (SELECT min(id) FROM user_account WHERE username = 'user1')
                     ELSE (SELECT min(id) FROM user_account) + ((n::bigint * 7919) % :users)::int END,
                now() - (n % 700) * interval '1 day', now() - (n % 600000) * interval '1 minute', 0,
-               now() + (n % 100 - 50) * interval '1 hour', now() + (n % 400 - 100) * interval '1 hour', ''
+               now() + (n % 100 - 50) * interval '1 hour', now() + (n % 400 - 100) * interval '1 hour', '',
+               (ARRAY(SELECT id FROM support_function ORDER BY id))[1 + (n / 7) % 6], (n % 7 = 0)::int,
+               (n % 23 = 0)::int, now() - (n % 700) * interval '1 day' + interval '2 hours', n % 480,
+               CASE WHEN n % 8 IN (3, 4, 5, 6, 7) THEN now() - (n % 700) * interval '1 day' + interval '1 day'
+               END, CASE WHEN n % 8 IN (3, 4, 5, 6, 7) THEN n % 4000 END,
+               CASE WHEN n % 8 IN (3, 4, 5, 6, 7) AND n % 3 = 0 THEN 1 + n % 5 END
         FROM generate_series(1, :tickets) AS n"""), {"tickets": TICKETS, "users": USERS})
     connection.execute(text("ANALYZE"))
 
@@ -89,6 +103,7 @@ def main() -> None:
                     fill(conn)
                 print(f"tickets_fill_s: {time.perf_counter() - started:.1f}")
                 measure()
+                measure_reports()
                 db.engine.dispose()
     finally:
         with admin.begin() as conn:
@@ -104,9 +119,10 @@ def measure() -> None:
     heavy = db.session.scalar(select(User).where(User.username == "user1"))
 
     def queue_offset(depth: int):
-        query = queries._queue_query([it.id], "open")
+        query = queries._queue_query("open")
         return db.session.scalars(query.order_by(Ticket.last_activity_at.desc(), Ticket.id.desc())
-                                  .offset(depth).limit(queries.PAGE_SIZE), queries._view_params(specialist, now)).all()
+                                  .offset(depth).limit(queries.PAGE_SIZE),
+                                  {**queries._view_params(specialist, now), "queue_functions": [it.id]}).all()
 
     def mine_offset(depth: int):
         query = select(Ticket).where((Ticket.requester_id == heavy.id) | (Ticket.created_by_id == heavy.id))
@@ -135,3 +151,32 @@ def measure() -> None:
         print(f"tickets_{name}_offset_median_ms: {statistics.median(offset_ms):.2f}")
         print(f"tickets_{name}_offset_p95_ms: {p95(offset_ms):.2f}")
         print(f"tickets_{name}_p95_ratio_keyset_to_offset: {p95(keyset_ms) / p95(offset_ms):.3f}", flush=True)
+
+
+def measure_reports(runs: int = 5) -> None:
+    """The reports' pages' queries at a million cases, beside a plain count of the same period's cases."""
+    functions = list(db.session.scalars(select(SupportFunction)))
+    it = next(f for f in functions if f.slug == "it")
+    first_line = [f.id for f in functions if f.is_first_line]
+    today = utcnow().date()
+    quarter = reports.Period(today - timedelta(days=83), today)  # twelve weeks, and the twelve before
+    year = reports.Period(today - timedelta(days=364), today)
+    in_quarter = (Ticket.created_at >= quarter.before().start, Ticket.created_at < quarter.end)
+    in_year = (Ticket.created_at >= year.start, Ticket.created_at < year.end)
+    jobs = {
+        "count_two_quarters": lambda: db.session.scalar(select(func.count()).select_from(Ticket).where(*in_quarter)),
+        "function_dashboard": lambda: (reports.figures(it.id, quarter, first_line),
+                                       reports.figures(it.id, quarter.before(), first_line),
+                                       reports.backlog_by_age(it.id, utcnow()),
+                                       reports.latest_comments(it.id, quarter)),
+        "desk_dashboard": lambda: (reports.figures(None, quarter, first_line),
+                                   reports.figures(None, quarter.before(), first_line),
+                                   reports.backlog_by_age(None, utcnow())),
+        "count_year": lambda: db.session.scalar(select(func.count()).select_from(Ticket).where(*in_year)),
+        "departments_year": lambda: reports.department_use(year, None),
+    }
+    for name, job in jobs.items():
+        job()  # warm: plans and pages in the cache, as on a server that has run a while
+        times = [timed_ms(job) for _ in range(runs)]
+        db.session.rollback()
+        print(f"tickets_reports_{name}_median_ms: {statistics.median(times):.0f}", flush=True)

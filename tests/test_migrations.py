@@ -83,3 +83,44 @@ def test_upgrade_0010_gives_sent_orders_the_normal_identity_number(tmp_path):
                           ("approved", "19260101-0016", "19260101-0016")]  # read as of the day it was sent
         downgrade(revision="0009")
         db.engine.dispose()
+
+
+def test_upgrade_0012_gives_old_cases_their_report_figures(tmp_path):
+    """Cases from before 0012 get where they first landed (from their first re-route), how often they were moved
+    and reopened, and their working minutes (Monday 08:00 to Monday 10:00 is two hours; resolved Tuesday 09:00
+    after two hours paused: 8 h)."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    with _old_database(tmp_path).app_context():
+        upgrade(revision="0011")
+        db.session.execute(text(
+            "INSERT INTO user_account (username, display_name, email, department, title, auth_source, is_active, "
+            "created_at, updated_at) VALUES ('anna', 'Anna', '', '', '', 'local', 1, '2026-01-01', '2026-01-01')"))
+        ids = dict(db.session.execute(text("SELECT slug, id FROM support_function")).all())
+        if not ids:
+            for n, slug in enumerate(("servicecenter", "it")):
+                db.session.execute(text(
+                    "INSERT INTO support_function (slug, name_sv, name_en, is_confidential, is_first_line, "
+                    "sort_order, notify_new_cases) VALUES (:slug, :slug, :slug, 0, 0, :n, 0)"), {"slug": slug, "n": n})
+            ids = dict(db.session.execute(text("SELECT slug, id FROM support_function")).all())
+        db.session.execute(text(
+            "INSERT INTO ticket (number, year, sequence, subject, description, status, priority, channel, "
+            "function_id, requester_id, created_at, last_activity_at, first_response_at, resolved_at, "
+            "paused_minutes, rating_comment) VALUES ('LOT-1', 2026, 1, 's', 'd', 'resolved', 'normal', 'portal', "
+            ":it, 1, '2026-11-30 07:00:00', '2026-12-01 08:00:00', '2026-11-30 09:00:00', "
+            "'2026-12-01 08:00:00', 120, '')"), {"it": ids["it"]})  # UTC: 08:00 and 10:00 in Stockholm
+        for kind, data in (("reroute", '{"old": "servicecenter", "new": "it"}'),
+                           ("status", '{"old": "resolved", "new": "open"}'),
+                           ("status", '{"old": "open", "new": "resolved"}')):
+            db.session.execute(text(
+                "INSERT INTO ticket_event (ticket_id, kind, is_public, body, data, created_at) "
+                "VALUES (1, :kind, 0, '', :data, '2026-11-30 10:00:00')"), {"kind": kind, "data": data})
+        db.session.commit()
+        upgrade()
+        row = db.session.execute(text(
+            "SELECT first_function_id, reroute_count, reopen_count, first_response_minutes, resolution_minutes "
+            "FROM ticket")).one()
+        assert tuple(row) == (ids["servicecenter"], 1, 1, 120, 9 * 60 + 60 - 120)
+        downgrade(revision="0011")
+        db.engine.dispose()

@@ -108,9 +108,20 @@ def _count_if(condition: ColumnElement) -> ColumnElement:
     return func.sum(case((condition, 1), else_=0))
 
 
-def _percentiles(column, conditions: list[ColumnElement]) -> Percentiles:
-    """Median and 90th percentile by nearest rank: the count, then the one row at each rank (same on SQLite and
-    PostgreSQL, which alone has percentile functions)."""
+def _percentile_columns(column) -> list[ColumnElement]:
+    """On PostgreSQL, the count, median and 90th percentile of ``column`` as columns of the figures' own pass
+    (``percentile_disc`` is the nearest rank, ignoring nulls); elsewhere none (``_percentiles`` asks)."""
+    if db.engine.dialect.name != "postgresql":
+        return []
+    return [func.count(column), *(func.percentile_disc(q).within_group(column) for q in (0.5, 0.9))]
+
+
+def _percentiles(column, conditions: list[ColumnElement], found: tuple = ()) -> Percentiles:
+    """Median and 90th percentile by nearest rank: from ``found`` (``_percentile_columns``' values) when the
+    database computed them, else the count, then the one row at each rank (SQLite has no percentile function)."""
+    if found:
+        count, median, p90 = found
+        return Percentiles(count or 0, median, p90)
     conditions = [*conditions, column.is_not(None)]
     count = db.session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
     if not count:
@@ -125,12 +136,13 @@ def figures(function_id: int | None, period: Period, first_line_ids: list[int]) 
     scope, start, end = _scope(function_id), period.start, period.end
     created = and_(Ticket.created_at >= start, Ticket.created_at < end)
     resolved = and_(Ticket.resolved_at >= start, Ticket.resolved_at < end)
-    weeks = period.weeks()
+    weeks, n_weeks = period.weeks(), len(period.weeks())
     opened_row = db.session.execute(select(
         func.count(), _count_if(and_(Ticket.first_response_at.is_not(None),
                                      Ticket.first_response_at <= Ticket.first_response_due_at)),
         _count_if(Ticket.first_response_at.is_not(None)),
         *[_count_if(and_(Ticket.created_at >= a, Ticket.created_at < b)) for _, a, b in weeks],
+        *_percentile_columns(Ticket.first_response_minutes), _count_if(Ticket.reroute_count > 0),
     ).where(created, *scope)).one()
     resolved_row = db.session.execute(select(
         func.count(), _count_if(Ticket.resolved_at <= Ticket.resolution_due_at),
@@ -139,18 +151,22 @@ def figures(function_id: int | None, period: Period, first_line_ids: list[int]) 
         _count_if(Ticket.reopen_count > 0), func.avg(Ticket.rating), func.count(Ticket.rating),
         *[_count_if(Ticket.rating == rating) for rating in RATINGS],
         *[_count_if(and_(Ticket.resolved_at >= a, Ticket.resolved_at < b)) for _, a, b in weeks],
+        *_percentile_columns(Ticket.resolution_minutes),
     ).where(resolved, *scope)).one()
-    landed = [] if function_id is None else [Ticket.first_function_id == function_id]
-    moved, arrived = db.session.execute(select(_count_if(Ticket.reroute_count > 0), func.count())
-                                        .where(created, *landed)).one()
+    weekly_resolved = 7 + len(RATINGS)
+    if function_id is None:  # every case landed somewhere in the desk: the first pass counted the moved ones
+        moved, arrived = opened_row[-1], opened_row[0]
+    else:
+        moved, arrived = db.session.execute(select(_count_if(Ticket.reroute_count > 0), func.count()).where(
+            created, Ticket.first_function_id == function_id)).one()
     first_line_scope = function_id is None or function_id in first_line_ids
-    n_ratings = len(RATINGS)
     return Figures(
         opened=opened_row[0], resolved=resolved_row[0],
-        opened_per_week=[v or 0 for v in opened_row[3:]],
-        resolved_per_week=[v or 0 for v in resolved_row[7 + n_ratings:]],
-        first_response=_percentiles(Ticket.first_response_minutes, [created, *scope]),
-        resolution=_percentiles(Ticket.resolution_minutes, [resolved, *scope]),
+        opened_per_week=[v or 0 for v in opened_row[3:3 + n_weeks]],
+        resolved_per_week=[v or 0 for v in resolved_row[weekly_resolved:weekly_resolved + n_weeks]],
+        first_response=_percentiles(Ticket.first_response_minutes, [created, *scope], opened_row[3 + n_weeks:-1]),
+        resolution=_percentiles(Ticket.resolution_minutes, [resolved, *scope],
+                                resolved_row[weekly_resolved + n_weeks:]),
         first_response_in_time=_share(opened_row[1], opened_row[2]),
         resolution_in_time=_share(resolved_row[1], resolved_row[2]),
         solved_without_handover=_share(resolved_row[3], resolved_row[0]) if first_line_scope else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import SupportFunction, User
@@ -48,6 +48,11 @@ class Ticket(db.Model):
         Index("ix_ticket_function_created", "function_id", "created_at"),
         Index("ix_ticket_function_resolved", "function_id", "resolved_at"),
         Index("ix_ticket_created", "created_at"),
+        Index("ix_ticket_resolved", "resolved_at"),
+        # the open cases (a small part of all, once the years pile up): backlogs and queue counts
+        Index("ix_ticket_open_function_created", "function_id", "created_at",
+              postgresql_where=text("status IN ('new', 'open', 'waiting')"),
+              sqlite_where=text("status IN ('new', 'open', 'waiting')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -35,6 +35,10 @@ def upgrade():
         batch_op.create_index('ix_ticket_function_created', ['function_id', 'created_at'], unique=False)
         batch_op.create_index('ix_ticket_function_resolved', ['function_id', 'resolved_at'], unique=False)
         batch_op.create_index('ix_ticket_created', ['created_at'], unique=False)
+        batch_op.create_index('ix_ticket_resolved', ['resolved_at'], unique=False)
+        batch_op.create_index('ix_ticket_open_function_created', ['function_id', 'created_at'], unique=False,
+                              postgresql_where=sa.text("status IN ('new', 'open', 'waiting')"),
+                              sqlite_where=sa.text("status IN ('new', 'open', 'waiting')"))
     _backfill()
 
 
@@ -83,6 +87,8 @@ def _backfill():
 
 def downgrade():
     with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.drop_index('ix_ticket_open_function_created')
+        batch_op.drop_index('ix_ticket_resolved')
         batch_op.drop_index('ix_ticket_created')
         batch_op.drop_index('ix_ticket_function_resolved')
         batch_op.drop_index('ix_ticket_function_created')
