@@ -98,20 +98,23 @@ class LocalizedEnvironment(Environment):
 
 
 URLS_KEPT = 20_000
+LONGEST_VALUE_KEPT = 100  # a longer value (a page's own address in ``next=``, a question) is hardly ever reused
 
 
 def remembered_urls(app: Flask) -> Callable[..., str]:
     """``url_for`` for templates, remembering each address it built per mounting point: a page links the same
     endpoints with the same values on every request (the menu alone has fifteen links), and Werkzeug's builder
     costs about 4 µs a link. Not remembered: relative endpoints (``.name``), static files (their content hash
-    can change), external or anchored addresses, values that are not plain text or numbers, and addresses built
+    can change), external or anchored addresses, values that are not plain text or numbers or are long (anyone
+    can send a long query string, and the language links carry it: the memo stays small), and addresses built
     outside a request (mails)."""
     build = app.url_for
     kept: dict[tuple, str] = {}
 
     def url_for(endpoint: str, **values: Any) -> str:
         if endpoint[0] == "." or endpoint == "static" or not has_request_context() or any(
-                key[0] == "_" or not isinstance(value, str | int | None) for key, value in values.items()):
+                key[0] == "_" or not isinstance(value, str | int | None) or (isinstance(value, str) and len(
+                    value) > LONGEST_VALUE_KEPT) for key, value in values.items()):
             return build(endpoint, **values)
         key = (request.script_root, endpoint, *sorted(values.items()))
         found = kept.get(key)

@@ -19,11 +19,14 @@ from app.core.db import utcnow
 from app.core.permissions import Role, role_required
 from app.reports import queries
 from app.reports.blueprint import bp
+from app.selfservice import queries as article_queries
+from app.selfservice import services as article_services
 from app.tickets.services import can_view
 
 reader_required = role_required(Role.LEAD, Role.ADMIN)
 DEFAULT_DAYS = 28
 LONGEST_DAYS = 366
+REVIEW_AHEAD_DAYS = 30  # articles due for review within this many days are listed
 
 
 def _period() -> queries.Period:
@@ -63,7 +66,7 @@ def _dashboards() -> list[SupportFunction]:
 
 
 @bp.get("/")
-@role_required(Role.LEAD, Role.ADMIN, Role.SPECIALIST)
+@role_required(Role.LEAD, Role.ADMIN, Role.SPECIALIST, Role.EDITOR)
 def index():
     return render_template("reports/index.html", dashboards=_dashboards() if current_user.has_role(Role.LEAD)
                            or current_user.has_role(Role.ADMIN) else [],
@@ -163,3 +166,30 @@ def mine():
                  queries.person_comments(current_user.id, f.id, period))
                 for f in current_user.functions_for(Role.SPECIALIST)]
     return render_template("reports/mine.html", period=period, sections=sections)
+
+
+@bp.get("/self-service")
+@role_required(Role.EDITOR, Role.SPECIALIST, Role.LEAD, Role.ADMIN)
+def self_service():
+    """Searches, what they did not find, articles read and rated, questions not sent, reviews due. The text of
+    searches only for the functions the reader may read (``readable_function_ids``); the articles' figures for
+    the functions they edit, work or lead in (administrators: all)."""
+    period = _period()
+    since, until = period.start, period.end
+    readable = article_services.readable_function_ids(current_user)
+    slugs = article_services.editable_function_slugs(current_user)
+    if slugs is not None:
+        slugs = sorted(set(slugs) | {f.slug for role in (Role.SPECIALIST, Role.LEAD)
+                                     for f in current_user.functions_for(role)})
+    else:  # administrators: every function whose readers' comments they may read
+        slugs = [f.slug for f in list_functions() if f.id in readable]
+    today = utcnow().astimezone(queries.STOCKHOLM).date()
+    review_by = today + timedelta(days=REVIEW_AHEAD_DAYS)
+    return render_template(
+        "reports/self_service.html", period=period, totals=article_queries.search_totals(since, until),
+        zero_results=article_queries.zero_result_queries(readable, since, until),
+        no_clicks=article_queries.no_click_queries(readable, since, until),
+        feedback=article_queries.feedback_totals(slugs, since, until),
+        unhelpful=article_queries.most_unhelpful_articles(slugs), most_read=article_queries.most_read(slugs),
+        deflection=article_queries.deflection(since, until),
+        due=article_queries.due_for_review(slugs, review_by), review_by=review_by, today=today)

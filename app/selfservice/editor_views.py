@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from markupsafe import escape
 
 from app.auth.services import list_functions
@@ -23,7 +23,6 @@ from app.selfservice.models import Article, ArticleAttachment
 from app.selfservice.synonyms import SynonymError, replace_synonyms, synonyms_as_text
 
 editor_required = role_required(Role.EDITOR, Role.ADMIN)
-insight_readers = role_required(Role.EDITOR, Role.SPECIALIST, Role.ADMIN)
 
 
 def _function_choices() -> list[tuple[str, str]]:
@@ -181,24 +180,10 @@ def synonyms():
 
 
 @bp.get("/editor/insights")
-@insight_readers
+@login_required
 def insights():
-    readable = services.readable_function_ids(current_user)
-    slugs = services.editable_function_slugs(current_user)
-    if slugs is not None:
-        slugs = sorted(set(slugs) | {f.slug for f in current_user.functions_for(Role.SPECIALIST)})
-    else:  # administrators: every function whose readers' comments they may read
-        slugs = [f.slug for f in list_functions() if f.id in readable]
-    days = request.args.get("days", default=90, type=int)
-    days = days if days in (7, 30, 90, 365) else 90
-    return render_template(
-        "selfservice/editor/insights.html",
-        days=days,
-        zero_results=queries.zero_result_queries(readable, days),
-        no_clicks=queries.no_click_queries(readable, days),
-        unhelpful=queries.most_unhelpful_articles(slugs),
-        deflection=queries.deflection(days),
-    )
+    """The statistics moved to the reports (``/reports/self-service``); old links and bookmarks go there."""
+    return redirect(url_for("reports.self_service"), 301)
 
 
 WIDGET_KINDS = ("search", "articles", "ask", "my-cases", "notices")

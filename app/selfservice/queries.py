@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import Select, bindparam, case, exists, func, or_, select
@@ -248,16 +248,16 @@ class ArticleVotes:
     comments: list[str]
 
 
-def zero_result_queries(readable: set[int], days: int = 90, limit: int = 20) -> list[QueryStat]:
+def zero_result_queries(readable: set[int], since: datetime, until: datetime, limit: int = 20) -> list[QueryStat]:
     """The most frequent searches that found nothing, among those the reader may see (``readable``
     function ids; see ``readable_search_text``)."""
-    return _query_stats(SearchLog.result_count == 0, readable, days, limit)
+    return _query_stats(SearchLog.result_count == 0, readable, since, until, limit)
 
 
-def no_click_queries(readable: set[int], days: int = 90, limit: int = 20) -> list[QueryStat]:
+def no_click_queries(readable: set[int], since: datetime, until: datetime, limit: int = 20) -> list[QueryStat]:
     """The most frequent searches that found articles, none of which was opened."""
-    return _query_stats((SearchLog.result_count > 0) & SearchLog.clicked_article_id.is_(None), readable, days,
-                        limit)
+    return _query_stats((SearchLog.result_count > 0) & SearchLog.clicked_article_id.is_(None), readable, since,
+                        until, limit)
 
 
 def readable_search_text(readable: set[int]):
@@ -268,16 +268,66 @@ def readable_search_text(readable: set[int]):
     return general | SearchLog.function_id.in_(readable or {-1})
 
 
-def _query_stats(condition, readable: set[int], days: int, limit: int) -> list[QueryStat]:
-    since = utcnow() - timedelta(days=days)
+def _query_stats(condition, readable: set[int], since: datetime, until: datetime, limit: int) -> list[QueryStat]:
     rows = db.session.execute(
         select(SearchLog.normalized, func.count(SearchLog.id), func.max(SearchLog.result_count))
-        .where(condition, SearchLog.created_at >= since, SearchLog.normalized != "", readable_search_text(readable))
+        .where(condition, SearchLog.created_at >= since, SearchLog.created_at < until, SearchLog.normalized != "",
+               readable_search_text(readable))
         .group_by(SearchLog.normalized)
         .order_by(func.count(SearchLog.id).desc(), SearchLog.normalized)
         .limit(limit)
     ).all()
     return [QueryStat(query, count, results) for query, count, results in rows]
+
+
+@dataclass
+class SearchTotals:
+    searches: int
+    without_results: int
+    opened: int  # searches after which a result was opened
+
+
+def search_totals(since: datetime, until: datetime) -> SearchTotals:
+    """All searches in the period, counted (no text: every reader may see the totals)."""
+    row = db.session.execute(select(
+        func.count(SearchLog.id), func.sum(case((SearchLog.result_count == 0, 1), else_=0)),
+        func.sum(case((SearchLog.clicked_article_id.is_not(None), 1), else_=0)),
+    ).where(SearchLog.created_at >= since, SearchLog.created_at < until)).one()
+    return SearchTotals(row[0] or 0, row[1] or 0, row[2] or 0)
+
+
+def feedback_totals(function_slugs: list[str] | None, since: datetime, until: datetime) -> tuple[int, int]:
+    """"Did this help?" answers given in the period: (yes, no)."""
+    query = (select(func.sum(case((ArticleFeedback.is_helpful.is_(True), 1), else_=0)),
+                    func.sum(case((ArticleFeedback.is_helpful.is_(False), 1), else_=0)))
+             .join(Article, Article.id == ArticleFeedback.article_id)
+             .where(ArticleFeedback.created_at >= since, ArticleFeedback.created_at < until))
+    if function_slugs is not None:
+        query = query.join(SupportFunction, Article.function_id == SupportFunction.id).where(
+            SupportFunction.slug.in_(function_slugs))
+    yes, no = db.session.execute(query).one()
+    return yes or 0, no or 0
+
+
+def most_read(function_slugs: list[str] | None, limit: int = 10) -> list[Article]:
+    """The published articles read most (their view counts so far)."""
+    query = (select(Article).options(lazyload(Article.tag_rows)).where(Article.status == "published")
+             .order_by(Article.view_count.desc(), Article.title).limit(limit))
+    if function_slugs is not None:
+        query = query.join(SupportFunction, Article.function_id == SupportFunction.id).where(
+            SupportFunction.slug.in_(function_slugs))
+    return list(db.session.scalars(query))
+
+
+def due_for_review(function_slugs: list[str] | None, by: date, limit: int = 50) -> list[Article]:
+    """Published articles whose review date is ``by`` or earlier, the most overdue first."""
+    query = (select(Article).options(lazyload(Article.tag_rows))
+             .where(Article.status == "published", Article.review_date.is_not(None), Article.review_date <= by)
+             .order_by(Article.review_date, Article.title).limit(limit))
+    if function_slugs is not None:
+        query = query.join(SupportFunction, Article.function_id == SupportFunction.id).where(
+            SupportFunction.slug.in_(function_slugs))
+    return list(db.session.scalars(query))
 
 
 def most_unhelpful_articles(function_slugs: list[str] | None, limit: int = 20) -> list[ArticleVotes]:
@@ -308,13 +358,11 @@ class Deflection:
         return self.not_sent / self.shown if self.shown else 0.0
 
 
-def deflection(days: int = 90, settle_minutes: int = 60) -> Deflection:
-    """Of the question forms where articles were suggested, how many ended without a question being sent.
-
-    Forms younger than ``settle_minutes`` are left out: their writers may still send."""
-    now = utcnow()
+def deflection(since: datetime, until: datetime, settle_minutes: int = 60) -> Deflection:
+    """Of the question forms where articles were suggested in the period, how many ended without a question
+    being sent. Forms younger than ``settle_minutes`` are left out: their writers may still send."""
+    until = min(until, utcnow() - timedelta(minutes=settle_minutes))
     rows = db.session.execute(select(SearchLog.ask_token, func.max(case((SearchLog.asked, 1), else_=0))).where(
-        SearchLog.ask_token.is_not(None), SearchLog.result_count > 0,
-        SearchLog.created_at >= now - timedelta(days=days),
-        SearchLog.created_at <= now - timedelta(minutes=settle_minutes)).group_by(SearchLog.ask_token)).all()
+        SearchLog.ask_token.is_not(None), SearchLog.result_count > 0, SearchLog.created_at >= since,
+        SearchLog.created_at < until).group_by(SearchLog.ask_token)).all()
     return Deflection(len(rows), sum(1 for _, asked in rows if not asked))

@@ -342,9 +342,9 @@ def link_searches_to_question(ask_token: str, user: User, function_id: int) -> N
 
 def readable_function_ids(user: User) -> set[int]:
     """The functions whose searches and feedback ``user`` may read in the statistics: every function that is
-    not confidential, and the confidential ones the user works or writes in (administrators included)."""
-    return {f.id for f in list_functions() if not f.is_confidential
-            or user.has_role(Role.SPECIALIST, f.slug) or user.has_role(Role.EDITOR, f.slug)}
+    not confidential, and the confidential ones the user works, writes or leads in (administrators included)."""
+    return {f.id for f in list_functions() if not f.is_confidential or user.has_role(Role.SPECIALIST, f.slug)
+            or user.has_role(Role.EDITOR, f.slug) or user.has_role(Role.LEAD, f.slug)}
 
 
 # --- import and export -------------------------------------------------------------------------------------

@@ -42,7 +42,8 @@ def _decode(cursor: str | None) -> tuple[datetime, int] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         value, ticket_id = raw.rsplit("|", 1)
-        return datetime.fromisoformat(value), int(ticket_id)
+        moment = datetime.fromisoformat(value)  # a hand-made cursor may lack the zone Lotsen writes
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), int(ticket_id)
     except (ValueError, UnicodeDecodeError):
         return None
 

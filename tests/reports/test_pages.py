@@ -92,3 +92,17 @@ def test_department_table_as_csv_and_a_bad_period(client, auth, leads, create_ti
     assert "ÅÅÅÅ-MM-DD" in page or "YYYY-MM-DD" in page
     page = client.get("/reports/functions/it?from=2026-11-30&to=2026-11-01").get_data(as_text=True)
     assert 'role="alert"' in page
+
+
+def test_the_self_service_report_took_over_the_insights(client, auth, leads, create_user):
+    from app.selfservice import services as article_services
+
+    article_services.log_search("hur byter jag glödlampa", 0, leads["erik"])
+    article_services.log_search("semester", 3, leads["kalle"])
+    db.session.commit()
+    auth.login("ivar")
+    old = client.get("/editor/insights")
+    assert old.status_code == 301 and old.headers["Location"].endswith("/reports/self-service")
+    page = client.get("/reports/self-service").get_data(as_text=True)
+    assert "hur byter jag glödlampa" in page and "Sökningar" in page
+    assert "Dags för granskning" in page

@@ -30,7 +30,7 @@ def test_question_subjects_for_hr_never_reach_other_readers_of_the_insights(clie
     for name in readers:
         auth.logout()
         auth.login(name)
-        assert SECRET not in client.get("/editor/insights").get_data(as_text=True), name
+        assert SECRET not in client.get("/reports/self-service").get_data(as_text=True), name
     # once sent to HR, HR sees them and nobody else does, administrators included
     auth.logout()
     auth.login("erik")
@@ -41,7 +41,7 @@ def test_question_subjects_for_hr_never_reach_other_readers_of_the_insights(clie
     for name in readers:
         auth.logout()
         auth.login(name)
-        shown = SECRET in client.get("/editor/insights").get_data(as_text=True)
+        shown = SECRET in client.get("/reports/self-service").get_data(as_text=True)
         assert shown == (name in ("hanna", "hedda")), name
 
 
@@ -104,5 +104,5 @@ def test_a_question_moved_to_hr_takes_its_searches_along(client, create_user, au
     for name in readers:
         auth.logout()
         auth.login(name)
-        shown = SECRET in client.get("/editor/insights").get_data(as_text=True)
+        shown = SECRET in client.get("/reports/self-service").get_data(as_text=True)
         assert shown == (name == "hanna"), name

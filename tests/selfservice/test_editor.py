@@ -17,7 +17,7 @@ def test_editor_pages_need_the_editor_role(client, create_user, auth):
     auth.login("karin")
     for path in ("/editor/articles", "/editor/articles/new", "/editor/synonyms"):
         assert client.get(path).status_code == 403
-    assert client.get("/editor/insights").status_code == 403
+    assert client.get("/reports/self-service").status_code == 403
 
 
 def test_editor_writes_previews_saves_and_publishes(client, create_user, auth):
@@ -135,7 +135,7 @@ def test_insights_show_zero_results_no_clicks_and_no_votes(client, create_user, 
     db.session.commit()
     create_user("lena", roles=["specialist:facilities"])
     auth.login("lena")
-    html = client.get("/editor/insights").get_data(as_text=True)
+    html = client.get("/reports/self-service").get_data(as_text=True)
     assert "blåbärspaj" in html
     assert "passerkort" in html
     assert "Numret stämmer inte" in html

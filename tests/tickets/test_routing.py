@@ -146,5 +146,5 @@ def test_deflection_counts_forms_with_suggestions_that_were_never_sent(client, a
     db.session.commit()
     auth.logout()
     auth.login("hanna")
-    page = client.get("/editor/insights").get_data(as_text=True)
+    page = client.get("/reports/self-service").get_data(as_text=True)
     assert "1 av 2 som fick se passande artiklar" in page

@@ -119,3 +119,26 @@ def test_due_dates_of_cases_are_shown_in_working_hours(client, auth, people, cre
     page = client.get("/workspace/it").get_data(as_text=True)
     assert "Första svar:" in page and "arbetstimmar" not in page
     assert db.session.get(Ticket, ticket.id)
+
+
+def test_a_cursor_without_a_time_zone_is_a_page_not_a_server_error(client, auth, people, create_ticket):
+    """Review of #12: the built-once paging statement types its cursor, which refused a hand-made cursor
+    without a zone with a 500."""
+    import base64
+
+    create_ticket("it", "erik")
+    auth.login("ivar")
+    naive = base64.urlsafe_b64encode(b"2099-01-01T00:00:00|999999").decode().rstrip("=")
+    assert client.get(f"/workspace/it?after={naive}").status_code == 200
+    assert client.get(f"/workspace/it?sort=due&after={naive}").status_code == 200
+    assert client.get(f"/tickets?after={naive}").status_code == 200
+
+
+def test_the_link_memo_keeps_no_long_addresses(client):
+    """Review of #12: the language links carry the page's own address; a long query string per request would
+    have filled the memo with large entries (about 130 MB per process when full)."""
+    remembered = client.application.jinja_env.globals["url_for"]
+    kept = next(c.cell_contents for c in remembered.__closure__ if isinstance(c.cell_contents, dict))
+    for n in range(50):
+        client.get(f"/login?n={n}&p={'x' * 3500}")
+    assert all(len(url) < 1000 for url in kept.values())
