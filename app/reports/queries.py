@@ -261,3 +261,32 @@ def department_use(period: Period, function_ids: list[int] | None) -> tuple[list
     result = [DepartmentRow(row[0] or "", functions[row[1]], [v or 0 for v in row[2:]]) for row in rows]
     result.sort(key=lambda r: (r.department.lower(), r.function.sort_order))
     return [label for label, _, _ in months], result
+
+
+CASES_SHOWN = 200
+FIGURE_CASES = ("opened", "resolved", "late_first_response", "late_resolution", "reopened", "rerouted", "backlog")
+
+
+def figure_cases(figure: str, function_id: int | None, period: Period, now: datetime,
+                 limit: int = CASES_SHOWN) -> tuple[list[Ticket], int]:
+    """The cases behind a dashboard figure (``FIGURE_CASES``), newest first, at most ``limit``, and how many
+    there are in all."""
+    created = [Ticket.created_at >= period.start, Ticket.created_at < period.end]
+    resolved = [Ticket.resolved_at >= period.start, Ticket.resolved_at < period.end]
+    conditions, order = {
+        "opened": (created, Ticket.created_at),
+        "resolved": (resolved, Ticket.resolved_at),
+        "late_first_response": ([*created, Ticket.first_response_at > Ticket.first_response_due_at],
+                                Ticket.created_at),
+        "late_resolution": ([*resolved, Ticket.resolved_at > Ticket.resolution_due_at], Ticket.resolved_at),
+        "reopened": ([*resolved, Ticket.reopen_count > 0], Ticket.resolved_at),
+        "rerouted": ([*created, Ticket.reroute_count > 0], Ticket.created_at),
+        "backlog": ([Ticket.status.in_(OPEN_STATUSES)], Ticket.created_at),
+    }[figure]
+    if function_id is not None:  # moved cases count where they first landed, the others where they are
+        scope = Ticket.first_function_id == function_id if figure == "rerouted" else Ticket.function_id == function_id
+        conditions = [*conditions, scope]
+    total = db.session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
+    rows = db.session.scalars(select(Ticket).where(*conditions).order_by(order.desc(), Ticket.id.desc())
+                              .limit(limit))
+    return list(rows), total

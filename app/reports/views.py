@@ -98,6 +98,29 @@ def _dashboard(function: SupportFunction | None):
         leads=function is not None and _leads(current_user, function))
 
 
+@bp.get("/functions/<slug>/cases/<figure>")
+@reader_required
+def function_cases(slug: str, figure: str):
+    return _cases(_readable_function(slug), figure)
+
+
+@bp.get("/desk/cases/<figure>")
+@role_required(Role.ADMIN)
+def desk_cases(figure: str):
+    return _cases(None, figure)
+
+
+def _cases(function: SupportFunction | None, figure: str):
+    """The cases behind a figure. A case the viewer may not open (a confidential function's, or any case for a
+    lead who does not work in the function) shows its number and dates, not its subject."""
+    if figure not in queries.FIGURE_CASES:
+        abort(404)
+    period = _period()
+    cases, total = queries.figure_cases(figure, function.id if function else None, period, utcnow())
+    return render_template("reports/cases.html", function=function, figure=figure, period=period, cases=cases,
+                           total=total, shown=queries.CASES_SHOWN, can_view=lambda t: can_view(current_user, t))
+
+
 @bp.get("/desk")
 @role_required(Role.ADMIN)
 def desk():

@@ -50,7 +50,7 @@ def test_a_lead_sees_the_dashboard_and_drills_to_the_cases(client, auth, leads, 
     auth.login("ivar")
     page = client.get("/reports/functions/it").get_data(as_text=True)
     assert "Tog lång tid" in page and '<svg role="img"' in page
-    assert 'href="/workspace/it?view=open"' in page and "/tickets/" in page  # figures link to the cases
+    assert "/reports/functions/it/cases/opened?from=" in page and "/tickets/" in page  # figures link to cases
     assert "Rapporter" in client.get("/").get_data(as_text=True)  # in the menu
 
 
@@ -106,3 +106,20 @@ def test_the_self_service_report_took_over_the_insights(client, auth, leads, cre
     page = client.get("/reports/self-service").get_data(as_text=True)
     assert "hur byter jag glödlampa" in page and "Sökningar" in page
     assert "Dags för granskning" in page
+
+
+def test_a_figure_drills_down_to_its_cases_showing_subjects_only_to_those_who_may_open_them(
+        client, auth, leads, create_ticket):
+    _rated(create_ticket, "it", "Bra", leads["ivar"]).subject = "Skrivaren på plan 3"
+    _rated(create_ticket, "hr", "Bra", leads["hugo"]).subject = "Min sjukskrivning"
+    db.session.commit()
+    auth.login("ivar")
+    page = client.get("/reports/functions/it/cases/resolved").get_data(as_text=True)
+    assert "Skrivaren på plan 3" in page and 'href="/tickets/' in page
+    assert client.get("/reports/functions/it/cases/everything").status_code == 404
+    assert client.get("/reports/functions/hr/cases/resolved").status_code == 403
+    auth.login("chef.admin")
+    page = client.get("/reports/functions/hr/cases/resolved").get_data(as_text=True)
+    assert "LOT-" in page and "sjukskrivning" not in page  # counted and numbered, never the subject
+    page = client.get("/reports/desk/cases/resolved").get_data(as_text=True)
+    assert "sjukskrivning" not in page and "Skrivaren på plan 3" in page  # administrators open IT's, not HR's
