@@ -92,7 +92,9 @@ def _dashboard(function: SupportFunction | None):
         comments = [t for t in comments if t.function_id not in confidential]
     return render_template(
         "reports/dashboard.html", function=function, period=period, now=now, previous=previous,
-        weeks=[monday for monday, _, _ in period.weeks()], backlog=queries.backlog_by_age(function_id, utcnow()),
+        weeks=[monday for monday, _, _ in period.weeks()],
+        week_labels=[f"{monday:%m-%d}" for monday, _, _ in period.weeks()],
+        backlog=queries.backlog_by_age(function_id, utcnow()),
         age_buckets=queries.AGE_BUCKETS, comments=comments, can_view=lambda t: can_view(current_user, t),
         works_in=function is not None and current_user.has_role(Role.SPECIALIST, function.slug),
         leads=function is not None and _leads(current_user, function))
@@ -142,16 +144,56 @@ def _csv(name: str, header: list[str], rows: list[list]) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@bp.get("/functions/<slug>/weeks.csv")
+@bp.get("/functions/<slug>/<any(weeks, figures):kind>.csv")
 @reader_required
-def function_weeks_csv(slug: str):
-    function = _readable_function(slug)
+def function_csv(slug: str, kind: str):
+    return _dashboard_csv(_readable_function(slug), kind)
+
+
+@bp.get("/desk/<any(weeks, figures):kind>.csv")
+@role_required(Role.ADMIN)
+def desk_csv(kind: str):
+    return _dashboard_csv(None, kind)
+
+
+def _dashboard_csv(function: SupportFunction | None, kind: str) -> Response:
+    """A dashboard's numbers as CSV: per week (``weeks``), or every figure beside the period before, the ratings
+    and the backlog by age (``figures``)."""
     period = _period()
-    found = queries.figures(function.id, period, [f.id for f in list_functions() if f.is_first_line])
-    rows = [[monday.isoformat(), opened, resolved] for (monday, _, _), opened, resolved
-            in zip(period.weeks(), found.opened_per_week, found.resolved_per_week, strict=True)]
-    return _csv(f"lotsen-{function.slug}-{period.first}-{period.last}.csv",
-                [_("Week (Monday)"), _("Opened"), _("Resolved")], rows)
+    first_line = [f.id for f in list_functions() if f.is_first_line]
+    function_id = function.id if function else None
+    now = queries.figures(function_id, period, first_line)
+    name = f"lotsen-{function.slug if function else 'desk'}-{kind}-{period.first}-{period.last}.csv"
+    if kind == "weeks":
+        rows = [[monday.isoformat(), opened, resolved] for (monday, _, _), opened, resolved
+                in zip(period.weeks(), now.opened_per_week, now.resolved_per_week, strict=True)]
+        return _csv(name, [_("Week (Monday)"), _("Opened"), _("Resolved")], rows)
+    before = queries.figures(function_id, period.before(), first_line)
+    rows = [[label, _value(getattr(now, *path)), _value(getattr(before, *path))] for label, path in (
+        (_("Cases opened"), ("opened",)), (_("Cases resolved"), ("resolved",)),
+        (_("First answer, median (working minutes)"), ("first_response",)),
+        (_("Resolution, median (working minutes)"), ("resolution",)),
+        (_("First answers within the service level"), ("first_response_in_time",)),
+        (_("Resolutions within the service level"), ("resolution_in_time",)),
+        (_("Solved by the first line without hand-over"), ("solved_without_handover",)),
+        (_("Re-routed elsewhere (of the cases that first landed here)"), ("rerouted",)),
+        (_("Reopened (of the resolved)"), ("reopened",)), (_("Satisfaction, average of 1–5"), ("rating_average",)))]
+    rows += [[_("Rating %(rating)s", rating=rating), now.ratings[rating], before.ratings[rating]]
+             for rating in queries.RATINGS]
+    backlog = queries.backlog_by_age(function_id, utcnow())
+    rows += [[_("Open now, %(low)s–%(high)s days", low=low, high=high) if high else
+              _("Open now, over %(low)s days", low=low), count, ""]
+             for (low, high), count in zip(queries.AGE_BUCKETS, backlog, strict=True)]
+    return _csv(name, [_("Figure"), _("This period"), _("Period before")], rows)
+
+
+def _value(value) -> str | int:
+    """A figure as a spreadsheet reads it: medians in minutes, shares as decimals, none as empty."""
+    if isinstance(value, queries.Percentiles):
+        value = value.median
+    if value is None:
+        return ""
+    return round(value, 4) if isinstance(value, float) else value
 
 
 @bp.get("/departments")

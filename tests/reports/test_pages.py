@@ -66,6 +66,12 @@ def test_confidential_comments_reach_the_lead_only_and_the_reading_is_logged(cli
     assert [entry.user_id for entry in logged] == [leads["hanna"].id]
 
 
+def test_the_lead_role_is_spelled_like_the_others():
+    assert auth_services.parse_role("lead:it") == (auth_services.Role.LEAD, "it")
+    with pytest.raises(ValueError, match="needs a support function"):
+        auth_services.parse_role("lead")
+
+
 def test_the_people_page_and_own_figures(client, auth, leads, create_ticket):
     _rated(create_ticket, "it", "Bra", leads["ivar"])
     auth.login("ivar")
@@ -87,7 +93,11 @@ def test_department_table_as_csv_and_a_bad_period(client, auth, leads, create_ti
     assert text.startswith("\ufeffFörvaltning;Supportfunktion;") and "IT och telefoni" in text
     assert "HR" not in text.split("\n", 1)[1]  # a lead's table holds their own functions only
     weeks = client.get("/reports/functions/it/weeks.csv").get_data(as_text=True)
-    assert weeks.splitlines()[0].endswith(";Öppnade;Lösta") or ";" in weeks.splitlines()[0]
+    assert weeks.splitlines()[0] == "\ufeffVecka (måndag);Öppnade;Löst"
+    figures = client.get("/reports/functions/it/figures.csv").get_data(as_text=True).splitlines()
+    assert figures[0] == "\ufeffNyckeltal;Denna period;Perioden före" and figures[1] == "Nya ärenden;1;0"
+    assert any(line.startswith("Öppna nu, över 30 dagar;0") for line in figures)
+    assert client.get("/reports/desk/figures.csv").status_code == 403  # the whole desk: administrators
     page = client.get("/reports/functions/it?from=2026-13-01&to=igår").get_data(as_text=True)
     assert "ÅÅÅÅ-MM-DD" in page or "YYYY-MM-DD" in page
     page = client.get("/reports/functions/it?from=2026-11-30&to=2026-11-01").get_data(as_text=True)
