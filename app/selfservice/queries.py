@@ -366,3 +366,29 @@ def deflection(since: datetime, until: datetime, settle_minutes: int = 60) -> De
         SearchLog.ask_token.is_not(None), SearchLog.result_count > 0, SearchLog.created_at >= since,
         SearchLog.created_at < until).group_by(SearchLog.ask_token)).all()
     return Deflection(len(rows), sum(1 for _, asked in rows if not asked))
+
+
+@dataclass(frozen=True)
+class AttachmentLink:
+    """What a reader's page shows of an attachment: no database object."""
+
+    id: int
+    original_name: str
+    kind: str
+    size: int
+
+
+_attachments: dict[tuple, list[AttachmentLink]] = {}
+
+
+def attachment_links(article: Article) -> list[AttachmentLink]:
+    """The article's attachments, kept per process while the article is unchanged (adding or removing one
+    changes ``updated_at``): most articles have none, and every reader asked for them."""
+    key = (str(db.engine.url), article.id, article.updated_at)
+    found = _attachments.get(key)
+    if found is None:
+        if len(_attachments) > 4096:
+            _attachments.clear()
+        found = _attachments[key] = [AttachmentLink(a.id, a.original_name, a.kind, a.size)
+                                     for a in article.attachments]
+    return found

@@ -233,6 +233,7 @@ def add_attachment(article: Article, filename: str, stream: IO[bytes], uploader:
                                    stored_name=stored.stored_name, content_type=stored.content_type,
                                    size=stored.size, uploaded_by_id=uploader.id)
     db.session.add(attachment)
+    article.updated_at = utcnow()  # the article changed (and readers' pages, which keep its attachments, see it)
     db.session.flush()
     return attachment
 
@@ -242,6 +243,7 @@ def attachment_path(attachment: ArticleAttachment, upload_root: Path) -> Path:
 
 
 def delete_attachment(attachment: ArticleAttachment, upload_root: Path) -> None:
+    attachment.article.updated_at = utcnow()
     db.session.delete(attachment)
     db.session.flush()
     remove_file_after_commit(attachment_path(attachment, upload_root))

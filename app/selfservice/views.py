@@ -95,8 +95,8 @@ def topic(slug: str):
     return render_template("selfservice/topic.html", topic=found, articles=articles)
 
 
-def _attachment_url(article):
-    by_name = {a.original_name: a for a in article.attachments}
+def _attachment_url(article, attachments):
+    by_name = {a.original_name: a for a in attachments}
 
     def url(name: str) -> str | None:
         attachment = by_name.get(name)
@@ -113,10 +113,12 @@ def _render_article(found, feedback_form: FeedbackForm, status: int = 200):
     if feedback is not None and request.method == "GET":  # the earlier answer is shown chosen, ready to change
         feedback_form.helpful.data = "yes" if feedback.is_helpful else "no"
         feedback_form.comment.data = feedback.comment
+    attachments = queries.attachment_links(found)
     response = current_app.make_response((render_template(
         "selfservice/article.html",
         article=found,
-        body=render_markdown(found.body, _attachment_url(found), title=found.title),
+        attachments=attachments,
+        body=render_markdown(found.body, _attachment_url(found, attachments), title=found.title),
         related=queries.related_links(found),
         translations=services.translations_of(found),
         feedback=feedback,

@@ -91,6 +91,7 @@ def test_attachments_are_checked_stored_and_served(client, create_user, auth, cr
     exe = client.post(url, data={"file": (io.BytesIO(b"MZ..."), "virus.exe")}, follow_redirects=True)
     assert "filer av den typen tas inte emot" in exe.get_data(as_text=True)
 
+    assert "blankett.pdf" not in client.get("/articles/blankett").get_data(as_text=True).split("</main>")[0]
     client.post(url, data={"file": (io.BytesIO(b"%PDF-1.4 test"), "../../blankett.pdf")})
     attached = db.session.scalar(select(ArticleAttachment))
     assert attached.original_name == "blankett.pdf"
@@ -103,6 +104,7 @@ def test_attachments_are_checked_stored_and_served(client, create_user, auth, cr
 
     client.post(f"/editor/articles/{article.id}/attachments/{attached.id}/delete")
     assert client.get(link).status_code == 404
+    assert link not in client.get("/articles/blankett").get_data(as_text=True)  # the kept list follows the change
 
 
 def test_videos_upload_and_play(client, create_user, auth, create_article):

@@ -69,6 +69,7 @@ def test_start_and_article_pages_read_only_what_changes_per_visitor(client, auth
         page = client.get("/articles/artikel-0").get_data(as_text=True)
     assert "Artikel 1" in page  # related, by the shared tag
     assert not [s for s in statements if "FROM article_tag" in s]  # the page shows no tags: none are loaded
+    assert not [s for s in statements if "FROM article_attachment" in s]  # kept while the article is unchanged
     assert not [s for s in statements if "JOIN article_tag" in s]  # related articles: from memory
     changed = article("Artikel 2 omskriven")
     changed.slug, changed.tags = "artikel-2", ["gemensam"]
