@@ -26,6 +26,7 @@ from app.tickets.services import can_view
 reader_required = role_required(Role.LEAD, Role.ADMIN)
 DEFAULT_DAYS = 28
 LONGEST_DAYS = 366
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)  # beyond them the period before cannot be dated
 REVIEW_AHEAD_DAYS = 30  # articles due for review within this many days are listed
 
 
@@ -41,7 +42,8 @@ def _period() -> queries.Period:
     except ValueError:
         flash(_("Write the dates as YYYY-MM-DD, for example 2026-11-01. The last four weeks are shown."), "error")
         return default
-    if period.last < period.first or period.days > LONGEST_DAYS:
+    if period.last < period.first or period.days > LONGEST_DAYS or period.first < EARLIEST_DAY or (
+            period.last > LATEST_DAY):
         flash(_("Choose a period of one day to a year, the first day before the last. The last four weeks are "
                 "shown."), "error")
         return default
@@ -119,8 +121,13 @@ def _cases(function: SupportFunction | None, figure: str):
         abort(404)
     period = _period()
     cases, total = queries.figure_cases(figure, function.id if function else None, period, utcnow())
+    # a case moved on into a confidential function is counted, never listed, for those who may not open it
+    hidden = [t for t in cases if t.function.is_confidential and not can_view(current_user, t)
+              and (function is None or t.function_id != function.id)]
+    cases = [t for t in cases if t not in hidden]
     return render_template("reports/cases.html", function=function, figure=figure, period=period, cases=cases,
-                           total=total, shown=queries.CASES_SHOWN, can_view=lambda t: can_view(current_user, t))
+                           total=total, hidden=len(hidden), shown=queries.CASES_SHOWN,
+                           can_view=lambda t: can_view(current_user, t))
 
 
 @bp.get("/desk")
@@ -139,9 +146,16 @@ def _csv(name: str, header: list[str], rows: list[list]) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")  # Swedish Excel opens semicolons
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([[_cell(value) for value in row] for row in rows])
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _cell(value):
+    """Text a spreadsheet would read as a formula (a department named ``=HYPERLINK(...)``) stays text."""
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
 
 
 @bp.get("/functions/<slug>/<any(weeks, figures):kind>.csv")
@@ -230,6 +244,10 @@ def mine():
     sections = [(f, queries.people(f.id, period, current_user.id),
                  queries.person_comments(current_user.id, f.id, period))
                 for f in current_user.functions_for(Role.SPECIALIST)]
+    for function, _people, comments in sections:
+        if function.is_confidential and comments:
+            audit.record(current_user.id, "report_comments", "function", function.id,
+                         detail=f"own, {len(comments)} comments, {period.first}..{period.last}")
     return render_template("reports/mine.html", period=period, sections=sections)
 
 

@@ -345,8 +345,8 @@ def add_reply(ticket: Ticket, author: User, body: str, *, public: bool, calendar
     if specialist and public:
         if ticket.first_response_at is None:
             ticket.first_response_at = event.created_at or utcnow()
-            ticket.first_response_minutes = round(calendar.working_minutes_between(
-                ticket.created_at, ticket.first_response_at))
+            ticket.first_response_minutes = max(0, round(calendar.working_minutes_between(
+                ticket.created_at, ticket.first_response_at)) - ticket.paused_minutes)
         if then_wait:
             _set_status(ticket, author, "waiting", calendar)
         elif ticket.status == "new":

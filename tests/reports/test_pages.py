@@ -12,23 +12,7 @@ from sqlalchemy import select
 from app.auth import services as auth_services
 from app.core.audit import AuditEntry
 from app.core.db import db
-
-
-@pytest.fixture
-def leads(people):
-    auth_services.grant_role(people["ivar"], auth_services.Role.LEAD, "it")
-    auth_services.grant_role(people["hanna"], auth_services.Role.LEAD, "hr")
-    db.session.commit()
-    return people
-
-
-def _rated(create_ticket, function, comment, assignee):
-    ticket = create_ticket(function, "erik")
-    now = datetime.now(UTC)
-    ticket.status, ticket.resolved_at, ticket.resolution_minutes = "resolved", now - timedelta(hours=1), 30
-    ticket.rating, ticket.rating_comment, ticket.assignee = 2, comment, assignee
-    db.session.commit()
-    return ticket
+from tests.reports.conftest import rated as _rated
 
 
 @pytest.mark.parametrize("user, path, status", [
