@@ -16,7 +16,8 @@ def test_everyone_is_an_employee(create_user):
 
 
 def test_one_user_can_hold_several_roles(create_user):
-    user = create_user("multi", roles=["manager", "specialist:hr", "specialist:payroll", "editor:it", "admin"])
+    user = create_user("multi", roles=["manager", "specialist:hr", "specialist:payroll", "editor:it", "lead:it",
+                                       "admin"])
     assert user.roles == set(Role)
     assert [f.slug for f in user.functions_for("specialist")] == ["hr", "payroll"]
     assert user.has_role("editor", "it")
