@@ -13,11 +13,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ldap
+import ldap.dn
 from ldap.filter import escape_filter_chars
 
 from app.auth.exceptions import DirectoryUnavailable, InvalidCredentials
 
 log = logging.getLogger(__name__)
+
+
+def normalize_dn(dn: str) -> str:
+    """A DN in one canonical form for comparing: attribute names and values in lower case, no spaces around
+    the separators (``CN=Lotsen HR, OU=Grupper`` and ``cn=lotsen hr,ou=grupper`` are the same group, as the
+    directory itself compares them). A string that is not a DN is only trimmed and lower-cased."""
+    try:
+        parts = ldap.dn.str2dn(dn.strip())
+    except ldap.DECODING_ERROR:
+        return dn.strip().lower()
+    return ldap.dn.dn2str([[(name.lower(), value.lower(), kind) for name, value, kind in rdn] for rdn in parts])
 
 
 @dataclass

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.exceptions import DirectoryUnavailable, InvalidCredentials
-from app.auth.ldap import DirectoryEntry, LdapDirectory
+from app.auth.ldap import DirectoryEntry, LdapDirectory, normalize_dn
 from app.auth.models import (
     PERSONAL_SCOPES,
     QUEUE_SCOPE,
@@ -326,8 +326,9 @@ def sync_directory_user(entry: DirectoryEntry, group_roles: Mapping[str, list[st
     db.session.flush()
 
     wanted: set[tuple[Role, str | None]] = set()
+    mapped = {normalize_dn(group_dn): specs for group_dn, specs in group_roles.items()}
     for group_dn in entry.groups:
-        for spec in group_roles.get(group_dn.strip().lower(), []):
+        for spec in mapped.get(normalize_dn(group_dn), []):
             try:
                 wanted.add(parse_role(spec))
             except ValueError as exc:

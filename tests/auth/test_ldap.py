@@ -192,3 +192,17 @@ def test_people_are_found_in_the_directory_as_you_type(ldap_app):
     assert search_people("*)(uid=*", directory) == []  # escaped: no injection, nothing found
     assert directory.search_people("a") == []  # too short to ask
     assert len(directory.search_people("an", limit=2)) == 2  # the size limit holds (more match)
+
+
+def test_group_dns_are_compared_as_dns_not_as_strings(app):
+    """Issue 16, point 8: a mapped group written with spaces after the commas or in other case (as AD shows DNs)
+    is the same group; before, every member silently lost the role."""
+    from app.auth.ldap import DirectoryEntry, normalize_dn
+
+    assert normalize_dn("CN=Lotsen HR, OU=Grupper ,DC=kommun,DC=se") == "cn=lotsen hr,ou=grupper,dc=kommun,dc=se"
+    assert normalize_dn("cn=Åsa\\, HR,dc=se") == normalize_dn("CN=åsa\\, hr, DC=se")
+    entry = DirectoryEntry(dn="cn=asa,dc=kommun,dc=se", username="asa.oberg",
+                           groups=["CN=Lotsen-HR,OU=Groups,DC=kommun,DC=se"])
+    user = services.sync_directory_user(entry, {"cn=lotsen-hr, ou=groups, dc=kommun, dc=se": ["specialist:hr"]})
+    assert user.has_role("specialist", "hr")
+    db.session.rollback()
