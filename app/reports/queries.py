@@ -267,7 +267,7 @@ CASES_SHOWN = 200
 FIGURE_CASES = ("opened", "resolved", "late_first_response", "late_resolution", "reopened", "rerouted", "backlog")
 
 
-def figure_cases(figure: str, function_id: int | None, period: Period, now: datetime,
+def figure_cases(figure: str, function_id: int | None, period: Period,
                  limit: int = CASES_SHOWN) -> tuple[list[Ticket], int]:
     """The cases behind a dashboard figure (``FIGURE_CASES``), newest first, at most ``limit``, and how many
     there are in all."""

@@ -120,7 +120,7 @@ def _cases(function: SupportFunction | None, figure: str):
     if figure not in queries.FIGURE_CASES:
         abort(404)
     period = _period()
-    cases, total = queries.figure_cases(figure, function.id if function else None, period, utcnow())
+    cases, total = queries.figure_cases(figure, function.id if function else None, period)
     # a case moved on into a confidential function is counted, never listed, for those who may not open it
     hidden = [t for t in cases if t.function.is_confidential and not can_view(current_user, t)
               and (function is None or t.function_id != function.id)]

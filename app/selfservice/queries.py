@@ -296,15 +296,21 @@ def search_totals(since: datetime, until: datetime) -> SearchTotals:
     return SearchTotals(row[0] or 0, row[1] or 0, row[2] or 0)
 
 
+def _in_functions(query: Select, function_slugs: list[str] | None) -> Select:
+    """``query`` (over articles) limited to the articles of ``function_slugs``; None: all."""
+    if function_slugs is None:
+        return query
+    return query.join(SupportFunction, Article.function_id == SupportFunction.id).where(
+        SupportFunction.slug.in_(function_slugs))
+
+
 def feedback_totals(function_slugs: list[str] | None, since: datetime, until: datetime) -> tuple[int, int]:
     """"Did this help?" answers given in the period: (yes, no)."""
     query = (select(func.sum(case((ArticleFeedback.is_helpful.is_(True), 1), else_=0)),
                     func.sum(case((ArticleFeedback.is_helpful.is_(False), 1), else_=0)))
              .join(Article, Article.id == ArticleFeedback.article_id)
              .where(ArticleFeedback.created_at >= since, ArticleFeedback.created_at < until))
-    if function_slugs is not None:
-        query = query.join(SupportFunction, Article.function_id == SupportFunction.id).where(
-            SupportFunction.slug.in_(function_slugs))
+    query = _in_functions(query, function_slugs)
     yes, no = db.session.execute(query).one()
     return yes or 0, no or 0
 
@@ -313,9 +319,7 @@ def most_read(function_slugs: list[str] | None, limit: int = 10) -> list[Article
     """The published articles read most (their view counts so far)."""
     query = (select(Article).options(lazyload(Article.tag_rows)).where(Article.status == "published")
              .order_by(Article.view_count.desc(), Article.title).limit(limit))
-    if function_slugs is not None:
-        query = query.join(SupportFunction, Article.function_id == SupportFunction.id).where(
-            SupportFunction.slug.in_(function_slugs))
+    query = _in_functions(query, function_slugs)
     return list(db.session.scalars(query))
 
 
@@ -324,9 +328,7 @@ def due_for_review(function_slugs: list[str] | None, by: date, limit: int = 50) 
     query = (select(Article).options(lazyload(Article.tag_rows))
              .where(Article.status == "published", Article.review_date.is_not(None), Article.review_date <= by)
              .order_by(Article.review_date, Article.title).limit(limit))
-    if function_slugs is not None:
-        query = query.join(SupportFunction, Article.function_id == SupportFunction.id).where(
-            SupportFunction.slug.in_(function_slugs))
+    query = _in_functions(query, function_slugs)
     return list(db.session.scalars(query))
 
 
