@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, abort, g, jsonify, make_response, render_template, request, url_for
@@ -83,7 +85,35 @@ def warm_up(app: Flask) -> None:
             except Exception:
                 log.exception("warming up (%s) failed; it is loaded on first use instead", step.__name__)
         db.session.remove()
+    if _first_worker(app):
+        threading.Thread(target=_log_directory_warnings, args=(app,), daemon=True, name="directory-check").start()
     log.info("warmed up in %.1f s", time.perf_counter() - started)
+
+
+def _first_worker(app: Flask) -> bool:
+    """True in the first server process that asks, per server start (gunicorn's master is the parent): start-up
+    checks then log once, not once per process."""
+    marker = Path(app.instance_path) / f".started-{os.getppid()}"
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return False
+    except OSError:
+        return True
+    for old in Path(app.instance_path).glob(".started-*"):
+        if old != marker:
+            old.unlink(missing_ok=True)
+    return True
+
+
+def _log_directory_warnings(app: Flask) -> None:
+    """Warn in the log about passwords in clear, unchecked certificates and mapped groups the directory lacks."""
+    from app.auth.ldap import directories_from_config
+    from app.auth.services import directory_warnings
+
+    with app.app_context():
+        for warning in directory_warnings(directories_from_config(app.config)):
+            log.warning(warning)
 
 
 def _init_extensions(app: Flask) -> None:

@@ -58,6 +58,13 @@ def _parse_group_roles(value: str) -> dict[str, list[str]]:
     return result
 
 
+def _parse_directories(value: str) -> list[dict[str, Any]]:
+    directories = json.loads(value) if value.strip() else []
+    if not isinstance(directories, list) or not all(isinstance(d, dict) for d in directories):
+        raise ValueError('expected a JSON list of objects, e.g. [{"name": "skola", "uri": "ldaps://dc.skola.se", ...}]')
+    return directories
+
+
 def _parse_probability(value: str) -> float:
     number = float(value)
     if not 0 < number <= 1:
@@ -99,25 +106,55 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLAlchemy URL; default SQLite at <instance>/lotsen.db "
             "(production: postgresql+psycopg://user@host/db)"),
     Setting("LOTSEN_DEFAULT_LOCALE", "sv", _parse_choice(LOCALES), "language before a user picks one"),
-    Setting("LOTSEN_LDAP_URI", "", str, "ldap:// or ldaps:// URI of the directory; empty turns LDAP off"),
+    Setting("LOTSEN_LDAP_URI", "", str,
+            "ldap:// or ldaps:// URI of the directory, several (domain controllers) separated by spaces; "
+            "empty turns LDAP off"),
+    Setting("LOTSEN_LDAP_TYPE", "openldap", _parse_choice(("openldap", "ad")),
+            "openldap, or ad for Active Directory: user filter by sAMAccountName and nested groups (the in-chain "
+            "rule) under the domain's root, unless those settings are given"),
     Setting("LOTSEN_LDAP_START_TLS", False, _parse_bool, "upgrade ldap:// connections with StartTLS"),
+    Setting("LOTSEN_LDAP_CA_FILE", "", str,
+            "PEM file of the CA(s) that signed the directory's certificate; empty: the system's CAs"),
+    Setting("LOTSEN_LDAP_REQUIRE_CERT", True, _parse_bool,
+            "check the directory's certificate and name (turn off only to test)"),
     Setting("LOTSEN_LDAP_BIND_DN", "", str, "service account that searches the directory"),
     Setting("LOTSEN_LDAP_BIND_PASSWORD", "", str, "password of the service account"),
     Setting("LOTSEN_LDAP_USER_BASE_DN", "", str, "where users are searched"),
     Setting("LOTSEN_LDAP_USER_FILTER", "(uid={username})", str,
             "user search filter; {username} is escaped. Active Directory: (sAMAccountName={username})"),
+    Setting("LOTSEN_LDAP_UPN_FILTER", "(userPrincipalName={upn})", str,
+            "user search for a name typed as name@domain; {upn} is escaped. OpenLDAP: (mail={upn})"),
     Setting("LOTSEN_LDAP_GROUP_BASE_DN", "", str,
             "where groups are searched by member; empty: use the user's memberOf attribute only"),
     Setting("LOTSEN_LDAP_GROUP_FILTER", "(&(objectClass=groupOfNames)(member={user_dn}))", str,
-            "group search filter; {user_dn} is escaped"),
+            "group search filter; {user_dn} is escaped. Active Directory, nested groups included: "
+            "(member:1.2.840.113556.1.4.1941:={user_dn})"),
     Setting("LOTSEN_LDAP_GROUP_ROLES", {}, _parse_group_roles,
             'JSON: group DN -> roles, e.g. {"cn=lotsen-hr,ou=groups,dc=kommun,dc=se": ["specialist:hr"]}'),
+    Setting("LOTSEN_LDAP_REQUIRED_GROUP", "", str,
+            "DN of a group whose members alone may log in (nested membership counts); empty: everyone"),
     Setting("LOTSEN_LDAP_ATTR_NAME", "displayName,cn", str, "attributes for the display name, first found wins"),
     Setting("LOTSEN_LDAP_ATTR_EMAIL", "mail", str, "attributes for the e-mail address"),
     Setting("LOTSEN_LDAP_ATTR_DEPARTMENT", "department,ou", str, "attributes for the department (förvaltning)"),
     Setting("LOTSEN_LDAP_ATTR_TITLE", "title", str, "attributes for the job title"),
+    Setting("LOTSEN_LDAP_ATTR_ID", "objectGUID,entryUUID", str,
+            "attributes that identify a person for good (kept across renames), first found wins"),
     Setting("LOTSEN_LDAP_TIMEOUT", 5.0, _parse_positive_float,
-            "seconds before an unreachable directory counts as down"),
+            "seconds a directory call may take in all (connect, TLS, searches and binds) before the directory "
+            "counts as down"),
+    Setting("LOTSEN_LDAP_NAME", "kommun", str,
+            "short name of the directory (logs; user names from other directories that clash get @name)"),
+    Setting("LOTSEN_LDAP_DOMAINS", [], _parse_list,
+            "NetBIOS names and UPN suffixes that pick this directory (KOMMUN,kommun.se); empty: any"),
+    Setting("LOTSEN_LDAP_PAGE_SIZE", 500, int, "entries per page of a directory search (AD answers at most 1,000)"),
+    Setting("LOTSEN_LDAP_BIND_INTERVAL", 2.0, _parse_positive_float,
+            "seconds after a wrong password before the same account's password is tried again"),
+    Setting("LOTSEN_LDAP_DIRECTORIES", [], _parse_directories,
+            "JSON list of further directories tried in order after the first, each an object with the "
+            "LOTSEN_LDAP_* settings above in lower case without the prefix (uri, user_base_dn, name, domains ...)"),
+    Setting("LOTSEN_LDAP_RECHECK_HOURS", 3.0, float,
+            "how often a logged-in directory user is checked again (disabled, removed, lost the required group "
+            "end the session); 0 turns it off"),
     Setting("LOTSEN_LOGIN_RATE_LIMIT", "5 per minute;20 per hour", str,
             "failed log-ins allowed for one user name from one address before that pair is refused for a while"),
     Setting("LOTSEN_LOGIN_ADDRESS_LIMIT", "30 per minute;300 per hour", str,
@@ -202,6 +239,89 @@ def _check_database_url(value: str) -> None:
         ) from exc
 
 
+LDAP_PREFIX = "LOTSEN_LDAP_"
+#: settings each directory has (the LOTSEN_LDAP_* names without the prefix, lower case); the rest are global
+DIRECTORY_KEYS = ("uri", "start_tls", "ca_file", "require_cert", "bind_dn", "bind_password", "user_base_dn",
+                  "user_filter", "upn_filter", "group_base_dn", "group_filter", "group_roles", "required_group",
+                  "attr_name", "attr_email", "attr_department", "attr_title", "attr_id", "timeout", "name",
+                  "domains", "page_size", "bind_interval", "type")
+#: what ``type: ad`` changes among the settings left at their defaults: users are people by sAMAccountName,
+#: and groups are found with the in-chain rule (nested groups count) under the domain's root
+AD_DEFAULTS = {
+    "user_filter": "(&(objectCategory=person)(objectClass=user)(sAMAccountName={username}))",
+    "group_filter": "(member:1.2.840.113556.1.4.1941:={user_dn})",
+}
+
+
+def _apply_ad_defaults(directory: dict[str, Any], by_key: Mapping[str, Setting]) -> None:
+    for key, value in AD_DEFAULTS.items():
+        if directory[key] == by_key[key].default:
+            directory[key] = value
+    if not directory["group_base_dn"]:  # the domain's root: the DC= parts of the user base
+        parts = [part.strip() for part in directory["user_base_dn"].split(",")]
+        directory["group_base_dn"] = ",".join(part for part in parts if part.lower().startswith("dc="))
+
+
+def _directories(values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every configured directory as validated settings: the first from LOTSEN_LDAP_*, then each of
+    LOTSEN_LDAP_DIRECTORIES (missing settings take their defaults, not the first directory's values)."""
+    by_key = {setting.name[len(LDAP_PREFIX):].lower(): setting for setting in SETTINGS
+              if setting.name[len(LDAP_PREFIX):].lower() in DIRECTORY_KEYS}
+    found: list[dict[str, Any]] = []
+    if values["LOTSEN_LDAP_URI"]:
+        found.append({key: values[setting.name] for key, setting in by_key.items()})
+    elif values["LOTSEN_LDAP_DIRECTORIES"]:
+        raise ConfigError("LOTSEN_LDAP_DIRECTORIES lists further directories: set LOTSEN_LDAP_URI for the first.")
+    for position, extra in enumerate(values["LOTSEN_LDAP_DIRECTORIES"], start=2):
+        unknown = set(extra) - set(DIRECTORY_KEYS)
+        if unknown:
+            raise ConfigError(f"LOTSEN_LDAP_DIRECTORIES, directory {position}: unknown settings "
+                              f"{', '.join(sorted(unknown))} (known: {', '.join(DIRECTORY_KEYS)})")
+        settings = {}
+        for key, setting in by_key.items():
+            value = extra.get(key, setting.default)
+            if isinstance(value, str) and not isinstance(setting.default, str):
+                try:
+                    value = setting.parse(value)
+                except (ValueError, json.JSONDecodeError) as exc:
+                    raise ConfigError(f"LOTSEN_LDAP_DIRECTORIES, directory {position}, {key}: {exc}") from exc
+            elif key == "group_roles":
+                value = _parse_group_roles(json.dumps(value))
+            elif key == "domains":
+                value = [str(d).strip().lower() for d in value]
+            settings[key] = value
+        found.append(settings)
+    for directory in found:
+        if directory["type"] == "ad":
+            _apply_ad_defaults(directory, by_key)
+    names = [d["name"] for d in found]
+    for position, directory in enumerate(found, start=1):
+        def name(key: str, position: int = position) -> str:
+            if position == 1:
+                return f"LOTSEN_LDAP_{key.upper()}"
+            return f"LOTSEN_LDAP_DIRECTORIES (directory {position}) {key}"
+
+        for key in ("uri", "user_base_dn"):
+            if not directory[key]:
+                raise ConfigError(f"{name(key)} must be set for every directory.")
+        for key, mark in (("user_filter", "{username}"), ("upn_filter", "{upn}")):
+            if mark not in directory[key]:
+                raise ConfigError(f"{name(key)} must contain {mark}.")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,30}", directory["name"] or ""):
+            raise ConfigError(f"{name('name')} must be a short name of letters a-z, digits, '.', '_' or '-'.")
+        for uri in re.split(r"[\s,]+", directory["uri"].strip()):
+            if not re.fullmatch(r"ldaps?://(\[[^\]]+\]|[^:/\s]+)(:\d+)?/?", uri, re.IGNORECASE):
+                raise ConfigError(f"{name('uri')}: {uri!r} is not an ldap:// or ldaps:// URI of a server.")
+        if directory["type"] not in ("openldap", "ad"):
+            raise ConfigError(f"{name('type')} must be openldap or ad.")
+        if directory["page_size"] <= 0:
+            raise ConfigError(f"{name('page_size')} must be greater than zero.")
+    if len(set(names)) != len(names):
+        raise ConfigError("Every directory needs a NAME of its own (LOTSEN_LDAP_NAME, and name in "
+                          "LOTSEN_LDAP_DIRECTORIES).")
+    return found
+
+
 def load_config(
     instance_path: Path, environ: Mapping[str, str], file_values: Mapping[str, Any], overrides: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -243,10 +363,7 @@ def load_config(
     database_url = values["LOTSEN_DATABASE_URL"] or f"sqlite:///{instance_path / 'lotsen.db'}"
     _check_database_url(database_url)
 
-    if values["LOTSEN_LDAP_URI"] and not values["LOTSEN_LDAP_USER_BASE_DN"]:
-        raise ConfigError("LOTSEN_LDAP_USER_BASE_DN must be set when LOTSEN_LDAP_URI is set.")
-    if "{username}" not in values["LOTSEN_LDAP_USER_FILTER"]:
-        raise ConfigError("LOTSEN_LDAP_USER_FILTER must contain {username}.")
+    values["LOTSEN_DIRECTORIES"] = _directories(values)
 
     for name in ("LOTSEN_SESSION_HOURS", "LOTSEN_REMEMBER_DAYS"):
         if values[name] <= 0:

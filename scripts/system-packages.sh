@@ -4,7 +4,9 @@ set -euo pipefail
 
 packages=(build-essential python3-dev python3-venv libldap-dev libsasl2-dev slapd ldap-utils
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
-  chromium chromium-driver hunspell-sv-se wrk)
+  chromium chromium-driver hunspell-sv-se wrk
+  # the Active Directory tests' throwaway domain controller (tests/auth/samba_ad.py) and its test CA
+  samba samba-ad-dc samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind krb5-user ldb-tools openssl)
 
 # A PostgreSQL for the test suite: a running server, or the binaries to start a throwaway one.
 if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then

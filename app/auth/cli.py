@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from app.auth import services
+from app.auth.ldap import directories_from_config
 from app.auth.models import TOKEN_SCOPES, AccessToken
 from app.core.db import db
 
@@ -147,3 +149,21 @@ def revoke_token(token_id: int) -> None:
     services.revoke_access_token(token)
     db.session.commit()
     click.echo(f"revoked token {token_id} ({token.name})")
+
+
+@users_cli.command("check-directory")
+def check_directory() -> None:
+    """Check the directory settings: reach each directory with the service account, say where passwords would
+    travel in clear or certificates go unchecked, and list mapped groups that do not exist."""
+    directories = directories_from_config(current_app.config)
+    if not directories:
+        click.echo("LDAP is off (LOTSEN_LDAP_URI is empty): only local accounts log in.")
+        return
+    warnings = services.directory_warnings(directories)
+    for directory in directories:
+        click.echo(f"{directory.name}: {directory.uri} (domains: {', '.join(directory.domains) or 'any'})")
+    for warning in warnings:
+        click.echo(f"WARNING: {warning}", err=True)
+    if warnings:
+        raise SystemExit(1)
+    click.echo("The directory settings look right.")

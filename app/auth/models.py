@@ -49,6 +49,11 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # directory users: the directory's name, the person's stable key there (objectGUID / entryUUID, the same
+    # after a rename) and when Lotsen last checked the person against it
+    directory: Mapped[str | None] = mapped_column(String(40))
+    directory_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    directory_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     role_grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

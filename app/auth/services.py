@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -15,8 +15,8 @@ from sqlalchemy import Select, bindparam, delete, or_, select
 from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.auth.exceptions import DirectoryUnavailable, InvalidCredentials
-from app.auth.ldap import DirectoryEntry, LdapDirectory, normalize_dn
+from app.auth.exceptions import AccountBlocked, DirectoryUnavailable, InvalidCredentials, UnknownUser
+from app.auth.ldap import DirectoryEntry, LdapDirectory, LoginName, normalize_dn
 from app.auth.models import (
     PERSONAL_SCOPES,
     QUEUE_SCOPE,
@@ -282,43 +282,87 @@ def _timing_dummy_hash() -> str:
     return generate_password_hash("not a real password")
 
 
-def authenticate(
-    username: str,
-    password: str,
-    directory: LdapDirectory | None = None,
-    group_roles: Mapping[str, list[str]] | None = None,
-) -> User:
-    """The user whose name and password match, or ``InvalidCredentials`` / ``DirectoryUnavailable``.
+def authenticate(username: str, password: str, directories: Sequence[LdapDirectory] = ()) -> User:
+    """The user whose name and password match, or ``InvalidCredentials`` (``AccountBlocked`` with the directory's
+    reason) / ``DirectoryUnavailable``.
 
     A local account (one with a password hash) is checked locally and never against the directory, so
-    break-glass administrators work while the directory is down. Other names go to the directory when one
-    is configured, and ``group_roles`` (group DN -> role specs) maps its groups to roles. Unknown names
-    cost the same hashing work as known ones.
+    break-glass administrators work while the directory is down. Other names go to the directories, in the order
+    configured: a name with a domain part (``KOMMUN\\name``, ``name@kommun.se``) to the directory of that domain.
+    The password is tried in the first directory that knows the person and nowhere else, and the directory's
+    groups map to roles (``group_roles``). Unknown names cost the same hashing work as known ones.
     """
-    username = normalize_username(username)
-    if not username or not password:
+    plain = normalize_username(username)
+    if not plain or not password:
         raise InvalidCredentials
-    user = get_user(username)
+    user = get_user(plain)
     if user is not None and user.password_hash:
         if check_password_hash(user.password_hash, password) and user.is_active:
             return _record_login(user)
         raise InvalidCredentials
-    if directory is None:
+    login = LoginName.parse(username)
+    for directory in _directories_for(login, directories):
+        try:
+            entry = directory.authenticate(login, password)
+        except UnknownUser:
+            continue  # not in this directory; a later one may know the name
+        if directory.required_group and not _member_of(entry, directory.required_group):
+            log.warning("directory %s: %s is not in the required group; log-in refused", directory.name, entry.dn)
+            raise AccountBlocked("not_permitted")
+        user = sync_directory_user(entry, directory.group_roles, adopt_by_name=directory is directories[0])
+        if not user.is_active:
+            raise InvalidCredentials
+        return _record_login(user)
+    if not directories:
         check_password_hash(_timing_dummy_hash(), password)
-        raise InvalidCredentials
-    entry = directory.authenticate(username, password)
-    user = sync_directory_user(entry, group_roles or {})
-    if not user.is_active:
-        raise InvalidCredentials
-    return _record_login(user)
+    raise InvalidCredentials
 
 
-def sync_directory_user(entry: DirectoryEntry, group_roles: Mapping[str, list[str]]) -> User:
-    """Create or update the local copy of a directory user and replace its directory-granted roles."""
-    user = get_user(entry.username)
+def _directories_for(login: LoginName, directories: Sequence[LdapDirectory]) -> list[LdapDirectory]:
+    """The directories to look for ``login`` in: those of its domain part when it has one that some directory
+    names, else those that name no domains (every directory when none names any)."""
+    if login.domain:
+        picked = [d for d in directories if login.domain in d.domains]
+        if picked:
+            return picked
+        return [d for d in directories if not d.domains]
+    return list(directories)
+
+
+def _member_of(entry: DirectoryEntry, group_dn: str) -> bool:
+    return normalize_dn(group_dn) in {normalize_dn(g) for g in entry.groups}
+
+
+def _free_username(name: str, directory: str) -> str:
+    """``name`` when no other Lotsen user has it, else ``name@directory`` (then with a number)."""
+    candidates = [name, f"{name}@{directory}", *(f"{name}@{directory}{n}" for n in range(2, 100))]
+    return next(candidate for candidate in candidates if get_user(candidate) is None)
+
+
+def sync_directory_user(entry: DirectoryEntry, group_roles: Mapping[str, list[str]],
+                        adopt_by_name: bool = True) -> User:
+    """Create or update the local copy of a directory user and replace its directory-granted roles.
+
+    The person is found by the directory's stable key, so a renamed account (a new sAMAccountName after a
+    marriage) keeps its cases and roles and takes the new name. A user from before stable keys is adopted by
+    its user name (``adopt_by_name``: only for the first directory, where those users came from)."""
+    name = normalize_username(entry.username)
+    user = None
+    if entry.directory_id:
+        user = db.session.scalar(select(User).where(User.directory_id == entry.directory_id))
+    if user is None and (adopt_by_name or not entry.directory_id):
+        earlier = get_user(name)
+        if earlier is not None and earlier.auth_source == "ldap" and earlier.directory_id is None:
+            user = earlier
     if user is None:
-        user = User(username=normalize_username(entry.username), auth_source="ldap")
+        user = User(username=_free_username(name, entry.directory), auth_source="ldap")
         db.session.add(user)
+    elif user.username != name and not user.username.startswith(name + "@") and get_user(name) is None:
+        audit.record(None, "user.renamed", "user", user.id, f"{user.username} -> {name} ({entry.directory})")
+        user.username = name
+    user.directory = entry.directory or None
+    user.directory_id = entry.directory_id or None
+    user.directory_checked_at = utcnow()
     user.display_name = entry.display_name or user.display_name
     user.email = entry.email
     user.department = entry.department
@@ -339,6 +383,72 @@ def sync_directory_user(entry: DirectoryEntry, group_roles: Mapping[str, list[st
         log.error("LOTSEN_LDAP_GROUP_ROLES: unknown support function %r for role %s", slug, role.value)
     _replace_grants(user, valid, source="ldap")
     return user
+
+
+RECHECK_RETRY = timedelta(minutes=15)  # after the directory could not be asked
+
+
+def directory_recheck_due(user: User, hours: float) -> bool:
+    """Whether a logged-in directory user is due to be checked against the directory again."""
+    if hours <= 0 or user.auth_source != "ldap":
+        return False
+    checked = user.directory_checked_at
+    return checked is None or utcnow() - checked >= timedelta(hours=hours)
+
+
+def recheck_directory_user(user: User, directories: Sequence[LdapDirectory], hours: float) -> str | None:
+    """Check a logged-in directory user against the directory again: attributes and roles follow it, and a
+    person who is disabled, gone or out of the required group loses every session. Returns the reason the
+    sessions ended, or None. A directory that cannot be asked is asked again in 15 minutes."""
+    directory = next((d for d in directories if d.name == user.directory), directories[0] if directories else None)
+    if directory is None:
+        return None
+    try:
+        entry = (directory.lookup(user.directory_id) if user.directory_id
+                 else directory.lookup_login(LoginName(user.username)))  # a user from before stable keys
+    except DirectoryUnavailable:
+        user.directory_checked_at = utcnow() - timedelta(hours=hours) + RECHECK_RETRY
+        return None
+    reason = None
+    if entry is None:
+        reason = "removed"
+    elif entry.disabled:
+        reason = "disabled"
+    elif directory.required_group and not _member_of(entry, directory.required_group):
+        reason = "not_permitted"
+    if reason is None:
+        sync_directory_user(entry, directory.group_roles, adopt_by_name=directory is directories[0])
+        return None
+    end_all_sessions(user)
+    user.directory_checked_at = utcnow()
+    audit.record(None, "session.ended_by_directory", "user", user.id, f"{directory.name}: {reason}")
+    log.warning("directory %s: %s is %s; every Lotsen session of the user ended", directory.name, user.username,
+                reason)
+    return reason
+
+
+def directory_warnings(directories: Sequence[LdapDirectory], ask: bool = True) -> list[str]:
+    """What is wrong or weak in the directory settings: passwords that would travel in clear, certificates not
+    checked, and (``ask``: by asking each directory) mapped or required groups that do not exist."""
+    warnings = []
+    for directory in directories:
+        if directory.clear_text_passwords():
+            warnings.append(f"directory {directory.name}: passwords travel unencrypted over ldap:// "
+                            "(use ldaps:// or LOTSEN_LDAP_START_TLS=true)")
+        if not directory.require_cert:
+            warnings.append(f"directory {directory.name}: LOTSEN_LDAP_REQUIRE_CERT is off, so the directory's "
+                            "certificate is not checked (anyone in the middle can read passwords)")
+        groups = [*directory.group_roles, *([directory.required_group] if directory.required_group else [])]
+        if not ask or not groups:
+            continue
+        try:
+            missing = directory.missing_groups(groups)
+        except DirectoryUnavailable as exc:
+            warnings.append(f"directory {directory.name}: cannot be asked whether its mapped groups exist ({exc})")
+            continue
+        warnings += [f"directory {directory.name}: the group {dn} in the settings does not exist: its members get "
+                     "no roles" for dn in missing]
+    return warnings
 
 
 def _record_login(user: User) -> User:
@@ -415,7 +525,7 @@ class Person:
     department: str
 
 
-def search_people(text: str, directory: LdapDirectory | None = None, limit: int = 10) -> list[Person]:
+def search_people(text: str, directories: Sequence[LdapDirectory] = (), limit: int = 10) -> list[Person]:
     """People whose name, user name, e-mail or department holds each word of ``text``: Lotsen's users first, then
     the directory's (when configured and reachable) for people who have not logged in yet."""
     words = text.split()[:4]
@@ -428,11 +538,15 @@ def search_people(text: str, directory: LdapDirectory | None = None, limit: int 
             User.display_name, User.username, User.email, User.department))))
     found = {u.username: Person(u.username, u.name, u.department)
              for u in db.session.scalars(query.order_by(User.display_name).limit(limit))}
-    if directory is not None and len(found) < limit:
+    known = {u.directory_id for u in db.session.scalars(query.limit(limit)) if u.directory_id}
+    for directory in directories:
+        if len(found) >= limit:
+            break
         try:
             for entry in directory.search_people(text, limit):
-                found.setdefault(normalize_username(entry.username), Person(
-                    normalize_username(entry.username), entry.display_name or entry.username, entry.department))
+                if entry.directory_id not in known:
+                    found.setdefault(normalize_username(entry.username), Person(
+                        normalize_username(entry.username), entry.display_name or entry.username, entry.department))
         except DirectoryUnavailable:
             pass  # Lotsen's own users still answer
     return list(found.values())[:limit]

@@ -10,9 +10,9 @@ from limits import parse_many
 
 from app.auth import services
 from app.auth.blueprint import bp
-from app.auth.exceptions import DirectoryUnavailable, InvalidCredentials
+from app.auth.exceptions import AccountBlocked, DirectoryUnavailable, InvalidCredentials, TryAgainSoon
 from app.auth.forms import LoginForm, NewUserForm, TokenForm, UserForm
-from app.auth.ldap import LdapDirectory
+from app.auth.ldap import LoginName, directories_from_config
 from app.auth.models import AccessToken, User
 from app.core.db import db
 from app.core.extensions import limiter, login_manager, process_share
@@ -26,7 +26,12 @@ FAILED_LOGIN_STATUS = 401
 
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
-    return services.user_for_session(token)
+    user = services.user_for_session(token)
+    hours = current_app.config["LOTSEN_LDAP_RECHECK_HOURS"]
+    if (user is not None and services.directory_recheck_due(user, hours)
+            and services.recheck_directory_user(user, directories_from_config(current_app.config), hours)):
+        return None  # disabled, removed or out of the required group: the session has ended
+    return user
 
 
 def _pair_limit() -> str:
@@ -38,7 +43,9 @@ def _address_limit() -> str:
 
 
 def _typed_username() -> str:
-    return services.normalize_username(request.form.get("username", ""))
+    """The account a log-in is for, whichever form it was typed in (``KOMMUN\\name`` counts as ``name``)."""
+    login = LoginName.parse(request.form.get("username", ""))
+    return services.normalize_username(login.name)
 
 
 def _pair_key() -> str:
@@ -91,10 +98,13 @@ def login():
     if form.validate_on_submit():
         time.sleep(_account_delay())
         try:
-            user = services.authenticate(
-                form.username.data, form.password.data,
-                LdapDirectory.from_config(current_app.config), current_app.config["LOTSEN_LDAP_GROUP_ROLES"],
-            )
+            user = services.authenticate(form.username.data, form.password.data,
+                                         directories_from_config(current_app.config))
+        except AccountBlocked as exc:
+            _record_account_failure()
+            error, status = _blocked_message(exc.reason), FAILED_LOGIN_STATUS
+        except TryAgainSoon:
+            error, status = _("That password was just tried. Wait a few seconds and try again."), 429
         except InvalidCredentials:
             _record_account_failure()
             error, status = _("Wrong user name or password."), FAILED_LOGIN_STATUS
@@ -111,6 +121,25 @@ def login():
             login_user(user, remember=remember, duration=lifetime)
             return redirect(local_path(form.next.data) or _landing(user))
     return render_template("auth/login.html", form=form, error=error), status
+
+
+def _blocked_message(reason: str) -> str:
+    """What a person can do when the directory accepted the password but refuses the log-in."""
+    messages = {
+        "password_expired": _("Your password has expired. Change it on a work computer (Ctrl+Alt+Delete, "
+                              "\"Change a password\") or at the IT service desk, then log in with the new one."),
+        "must_change_password": _("You must choose a new password before you can log in. Log in on a work "
+                                  "computer and change it there, or ask the IT service desk."),
+        "locked": _("Your account is locked after too many wrong passwords. Wait a while and try again, or "
+                    "contact the IT service desk to have it unlocked."),
+        "disabled": _("Your account is disabled. Contact your manager or the IT service desk."),
+        "account_expired": _("Your account has expired. Contact your manager or the IT service desk."),
+        "not_now": _("Your account may not log in at this time of day. Contact the IT service desk."),
+        "not_here": _("Your account may not log in from here. Contact the IT service desk."),
+        "not_permitted": _("Your account does not have access to Lotsen. Contact your manager or the IT "
+                           "service desk."),
+    }
+    return messages.get(reason, _("Wrong user name or password."))
 
 
 @bp.post("/logout")
@@ -130,7 +159,7 @@ def people_search():
     if not (current_user.has_role(Role.SPECIALIST) or current_user.has_role(Role.MANAGER)):
         abort(403)
     text = (request.args.get("q") or "")[:100]
-    people = services.search_people(text, LdapDirectory.from_config(current_app.config))
+    people = services.search_people(text, directories_from_config(current_app.config))
     return {"people": [{"username": p.username, "name": p.name, "department": p.department} for p in people]}
 
 

@@ -11,7 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from app.auth.ldap import LdapDirectory
+from app.auth.ldap import directories_from_config
 from app.auth.models import User
 from app.auth.services import get_user, list_functions, search_people, specialists_in
 from app.core.db import db, utcnow
@@ -106,7 +106,7 @@ def resolve_person(text: str) -> str:
     text = (text or "").strip()
     if get_user(text) is not None:
         return text
-    people = search_people(text, LdapDirectory.from_config(current_app.config), limit=2)
+    people = search_people(text, directories_from_config(current_app.config), limit=2)
     return people[0].username if len(people) == 1 else text
 
 

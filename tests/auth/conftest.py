@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 
 import pytest
 from slapdtest import SlapdObject
+
+from app.auth.ldap import BIND_PACE
 
 SUFFIX = "dc=kommun,dc=example"
 PEOPLE = f"ou=people,{SUFFIX}"
@@ -66,6 +69,14 @@ class LotsenSlapd(SlapdObject):
     TMPDIR = tempfile.mkdtemp(prefix="lotsen-ldap-", dir="/tmp")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_bind_pace():
+    """Each test starts with no recent wrong passwords (the pace between attempts is per process)."""
+    BIND_PACE.forget()
+    yield
+    BIND_PACE.forget()
+
+
 @pytest.fixture(scope="session")
 def slapd():
     """A running slapd with the directory above; stopped and removed at the end of the session."""
@@ -100,3 +111,45 @@ def ldap_app(make_app, slapd):
     application = make_app(**ldap_config(slapd))
     with make_app(**ldap_config(slapd)).app_context():  # a twin, so requests get contexts of their own
         yield application
+
+
+@pytest.fixture(scope="session")
+def samba_dc():
+    """A running Samba AD domain controller (tests/auth/samba_ad.py), provisioned once per test session. Where
+    one cannot run, the tests that need it are skipped, except in CI (``CI`` set), where that is a failure."""
+    from tests.auth.samba_ad import SambaDC, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"the Samba AD tests cannot run: {reason}")
+        pytest.skip(reason)
+    server = SambaDC()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+def ad_config(dc, **changes) -> dict:
+    """Settings for the Samba DC as README's "Active Directory" section gives them."""
+    from tests.auth import samba_ad
+
+    return {
+        "LOTSEN_LDAP_URI": "ldaps://127.0.0.1",
+        "LOTSEN_LDAP_CA_FILE": dc.ca_file,
+        "LOTSEN_LDAP_BIND_DN": samba_ad.SERVICE_DN,
+        "LOTSEN_LDAP_BIND_PASSWORD": samba_ad.SERVICE_PASSWORD,
+        "LOTSEN_LDAP_TYPE": "ad",  # the user filter and nested groups under the domain's root by default
+        "LOTSEN_LDAP_USER_BASE_DN": samba_ad.ROOT,
+        "LOTSEN_LDAP_GROUP_ROLES": {
+            samba_ad.HR_GROUP: ["specialist:hr", "editor:hr"],
+            samba_ad.MANAGER_GROUP.replace(",OU=", ", OU="): ["manager"],
+        },
+        "LOTSEN_LDAP_ATTR_DEPARTMENT": "department",
+        "LOTSEN_LDAP_NAME": "kommun",
+        "LOTSEN_LDAP_DOMAINS": ["kommun", "kommun.test", "kommun.se"],
+        "LOTSEN_LDAP_TIMEOUT": 5.0,
+        **changes,
+    }
