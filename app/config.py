@@ -262,35 +262,57 @@ def _apply_ad_defaults(directory: dict[str, Any], by_key: Mapping[str, Setting])
         directory["group_base_dn"] = ",".join(part for part in parts if part.lower().startswith("dc="))
 
 
+def _directory_value(setting: Setting, value: Any, where: str) -> Any:
+    """One directory setting from LOTSEN_LDAP_DIRECTORIES (JSON): text is parsed as the variable would be, other
+    values must have the setting's type; ``where`` names it in the message."""
+    try:
+        if isinstance(value, str) and not isinstance(setting.default, str):
+            value = setting.parse(value)
+        elif isinstance(setting.default, dict):
+            value = _parse_group_roles(json.dumps(value)) if isinstance(value, dict) else setting.parse(str(value))
+        elif isinstance(setting.default, list):
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                raise ValueError("expected a list of texts")
+            value = [item.strip().lower() for item in value if item.strip()]
+        elif isinstance(setting.default, bool):
+            if not isinstance(value, bool):
+                raise ValueError("expected true or false")
+        elif isinstance(setting.default, int | float):
+            if isinstance(value, bool) or not isinstance(value, int | float) or (
+                    isinstance(setting.default, int) and not isinstance(setting.default, float)
+                    and not isinstance(value, int)):
+                raise ValueError("expected a number")
+            value = setting.parse(str(value))
+        elif not isinstance(value, str):
+            raise ValueError("expected a text")
+        elif setting.parse is not str:
+            value = setting.parse(value)
+    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+    return value
+
+
 def _directories(values: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every configured directory as validated settings: the first from LOTSEN_LDAP_*, then each of
     LOTSEN_LDAP_DIRECTORIES (missing settings take their defaults, not the first directory's values)."""
     by_key = {setting.name[len(LDAP_PREFIX):].lower(): setting for setting in SETTINGS
-              if setting.name[len(LDAP_PREFIX):].lower() in DIRECTORY_KEYS}
+              if setting.name.startswith(LDAP_PREFIX) and setting.name[len(LDAP_PREFIX):].lower() in DIRECTORY_KEYS}
     found: list[dict[str, Any]] = []
     if values["LOTSEN_LDAP_URI"]:
         found.append({key: values[setting.name] for key, setting in by_key.items()})
     elif values["LOTSEN_LDAP_DIRECTORIES"]:
         raise ConfigError("LOTSEN_LDAP_DIRECTORIES lists further directories: set LOTSEN_LDAP_URI for the first.")
     for position, extra in enumerate(values["LOTSEN_LDAP_DIRECTORIES"], start=2):
+        where = f"LOTSEN_LDAP_DIRECTORIES (directory {position})"
         unknown = set(extra) - set(DIRECTORY_KEYS)
         if unknown:
-            raise ConfigError(f"LOTSEN_LDAP_DIRECTORIES, directory {position}: unknown settings "
-                              f"{', '.join(sorted(unknown))} (known: {', '.join(DIRECTORY_KEYS)})")
-        settings = {}
-        for key, setting in by_key.items():
-            value = extra.get(key, setting.default)
-            if isinstance(value, str) and not isinstance(setting.default, str):
-                try:
-                    value = setting.parse(value)
-                except (ValueError, json.JSONDecodeError) as exc:
-                    raise ConfigError(f"LOTSEN_LDAP_DIRECTORIES, directory {position}, {key}: {exc}") from exc
-            elif key == "group_roles":
-                value = _parse_group_roles(json.dumps(value))
-            elif key == "domains":
-                value = [str(d).strip().lower() for d in value]
-            settings[key] = value
-        found.append(settings)
+            raise ConfigError(f"{where}: unknown settings {', '.join(sorted(unknown))} "
+                              f"(known: {', '.join(DIRECTORY_KEYS)})")
+        for key in ("name", "uri", "user_base_dn"):
+            if not extra.get(key):
+                raise ConfigError(f"{where} {key} must be set for each further directory.")
+        found.append({key: _directory_value(setting, extra[key], f"{where} {key}") if key in extra
+                      else setting.default for key, setting in by_key.items()})
     for directory in found:
         if directory["type"] == "ad":
             _apply_ad_defaults(directory, by_key)
@@ -316,6 +338,9 @@ def _directories(values: Mapping[str, Any]) -> list[dict[str, Any]]:
             raise ConfigError(f"{name('type')} must be openldap or ad.")
         if directory["page_size"] <= 0:
             raise ConfigError(f"{name('page_size')} must be greater than zero.")
+        for key in ("timeout", "bind_interval"):
+            if not directory[key] > 0:
+                raise ConfigError(f"{name(key)} must be greater than zero.")
     if len(set(names)) != len(names):
         raise ConfigError("Every directory needs a NAME of its own (LOTSEN_LDAP_NAME, and name in "
                           "LOTSEN_LDAP_DIRECTORIES).")

@@ -9,6 +9,10 @@ class UnknownUser(InvalidCredentials):
     """The directory asked has no such person (another directory may have)."""
 
 
+class AmbiguousUser(InvalidCredentials):
+    """The name matches several people in a directory: nobody logs in with it, and no later directory is asked."""
+
+
 class AccountBlocked(InvalidCredentials):
     """The directory accepted the password but refuses the log-in, and says why (``reason``: password_expired,
     must_change_password, disabled, account_expired, locked, not_now, not_here), or Lotsen's own rule refuses it
@@ -20,8 +24,8 @@ class AccountBlocked(InvalidCredentials):
 
 
 class TryAgainSoon(InvalidCredentials):
-    """A password was just tried for this account and found wrong: the next try waits a few seconds, so that
-    nothing feeds the directory's lock-out counter faster than a person types."""
+    """Passwords for this account were tried faster than a person types: this one is not sent to the directory
+    (the log-in page answers as for a wrong password)."""
 
 
 class DirectoryUnavailable(Exception):  # noqa: N818

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import re
 import select
 import socket
@@ -33,7 +34,14 @@ import ldap.dn
 from ldap.controls import SimplePagedResultsControl
 from ldap.filter import escape_filter_chars
 
-from app.auth.exceptions import AccountBlocked, DirectoryUnavailable, InvalidCredentials, TryAgainSoon, UnknownUser
+from app.auth.exceptions import (
+    AccountBlocked,
+    AmbiguousUser,
+    DirectoryUnavailable,
+    InvalidCredentials,
+    TryAgainSoon,
+    UnknownUser,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,15 +122,17 @@ class _Deadline:
 
 class _Tunnel(threading.Thread):
     """Carries libldap's plain LDAP bytes over a TLS connection Python holds (one thread per connection; it ends
-    when either side closes)."""
+    when either side closes). The TLS side is read without blocking: a TLS record that holds no data (a TLS 1.3
+    session ticket) must not stop the bytes that wait on the other side."""
 
-    def __init__(self, tls: ssl.SSLSocket) -> None:
+    def __init__(self, tls: ssl.SSLSocket, timeout: float) -> None:
         super().__init__(daemon=True, name="ldap-tls")
-        self.tls = tls
+        self.tls, self.timeout = tls, timeout
         self.outer, self.inner = socket.socketpair()
 
     def run(self) -> None:
         try:
+            self.tls.setblocking(False)
             while True:
                 ready = [self.tls] if self.tls.pending() else select.select(
                     [self.inner, self.tls], [], [], TUNNEL_IDLE_LIMIT)[0]
@@ -132,9 +142,14 @@ class _Tunnel(threading.Thread):
                     data = self.inner.recv(65536)
                     if not data:
                         return
+                    self.tls.settimeout(self.timeout)  # a write waits for room, within the time limit
                     self.tls.sendall(data)
+                    self.tls.setblocking(False)
                 if self.tls in ready:
-                    data = self.tls.recv(65536)
+                    try:
+                        data = self.tls.recv(65536)
+                    except ssl.SSLWantReadError:
+                        continue  # a record without data, or only part of one
                     if not data:
                         return
                     self.inner.sendall(data)
@@ -176,9 +191,13 @@ def _set_socket_timeouts(sock: socket.socket, seconds: float) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
 
 
-def _read_exactly(sock: socket.socket, count: int) -> bytes:
+MAX_START_TLS_ANSWER = 16_384
+
+
+def _read_exactly(sock: socket.socket, count: int, deadline: _Deadline) -> bytes:
     data = b""
     while len(data) < count:
+        sock.settimeout(deadline.left())  # the whole answer within the call's time, however it trickles in
         chunk = sock.recv(count - len(data))
         if not chunk:
             raise ConnectionError("the server closed the connection")
@@ -186,17 +205,22 @@ def _read_exactly(sock: socket.socket, count: int) -> bytes:
     return data
 
 
-def _read_ber(sock: socket.socket) -> tuple[int, bytes]:
-    """One BER element from the socket: its tag and its content."""
-    tag, length = _read_exactly(sock, 2)
+def _read_ber(sock: socket.socket, deadline: _Deadline) -> bytes:
+    """The content of one BER element from the socket (a bounded size)."""
+    _tag, length = _read_exactly(sock, 2, deadline)
     if length & 0x80:
-        length = int.from_bytes(_read_exactly(sock, length & 0x7F), "big")
-    return tag, _read_exactly(sock, length)
+        size = length & 0x7F
+        if not 0 < size <= 4:
+            raise ConnectionError("not an LDAP answer")
+        length = int.from_bytes(_read_exactly(sock, size, deadline), "big")
+    if length > MAX_START_TLS_ANSWER:
+        raise ConnectionError("not an LDAP answer")
+    return _read_exactly(sock, length, deadline)
 
 
 def _ber_elements(content: bytes) -> Iterator[tuple[int, bytes]]:
     at = 0
-    while at < len(content):
+    while at + 2 <= len(content):
         tag, length = content[at], content[at + 1]
         at += 2
         if length & 0x80:
@@ -206,27 +230,31 @@ def _ber_elements(content: bytes) -> Iterator[tuple[int, bytes]]:
         at += length
 
 
-def _start_tls(sock: socket.socket) -> None:
+def _start_tls(sock: socket.socket, deadline: _Deadline) -> None:
     """The StartTLS extended operation (RFC 4511 4.14), sent and answered before the TLS handshake."""
     name = b"\x80" + bytes([len(START_TLS_OID)]) + START_TLS_OID
     message = b"\x02\x01\x01" + b"\x77" + bytes([len(name)]) + name
+    sock.settimeout(deadline.left())
     sock.sendall(b"\x30" + bytes([len(message)]) + message)
-    _tag, content = _read_ber(sock)
+    content = _read_ber(sock, deadline)
     for tag, value in _ber_elements(content):
         if tag == 0x78:  # ExtendedResponse: its first element is the result code
-            code = next(_ber_elements(value))[1]
-            if int.from_bytes(code, "big") != 0:
-                raise ConnectionRefusedError(f"StartTLS refused (result code {int.from_bytes(code, 'big')})")
+            first = next(_ber_elements(value), None)
+            if first is None or first[0] != 0x0A or not first[1]:
+                break
+            code = int.from_bytes(first[1], "big")
+            if code != 0:
+                raise ConnectionRefusedError(f"StartTLS refused (result code {code})")
             return
-    raise ConnectionError("no answer to StartTLS")
+    raise ConnectionError("no answer to StartTLS that LDAP would give")
 
 
 class _Connection:
-    """One LDAP connection under a deadline: each operation gets the time left of the whole call."""
+    """One LDAP connection to one URI under a deadline: each operation gets the time left of the whole call."""
 
-    def __init__(self, directory: LdapDirectory, deadline: _Deadline) -> None:
-        self.directory, self.deadline = directory, deadline
-        self.conn = directory._open(deadline)
+    def __init__(self, directory: LdapDirectory, deadline: _Deadline, uri: str) -> None:
+        self.directory, self.deadline, self.uri = directory, deadline, uri
+        self.conn = directory._open(uri, deadline)
 
     def _arm(self) -> float:
         left = self.deadline.left()
@@ -285,28 +313,38 @@ class _Connection:
 
 
 class _BindPace:
-    """At most one password attempt per account per ``interval`` after a wrong one, in this process: a script
-    or a double click never feeds Active Directory's lock-out counter faster than a person types."""
+    """Password attempts for one account at least ``interval`` apart after a wrong one, in this process: a script
+    or a double click never feeds Active Directory's lock-out counter faster than a person types. An attempt that
+    comes too soon waits its turn (the answer is the same as ever, so it tells nothing about the account); one
+    whose turn is further away than the call's time is refused as a wrong password, without asking."""
 
     def __init__(self) -> None:
-        self._failed: dict[str, float] = {}
+        self._next: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def check(self, dn: str, interval: float) -> None:
+    def wait_turn(self, dn: str, interval: float, deadline: _Deadline) -> None:
+        key = normalize_dn(dn)
         with self._lock:
-            last = self._failed.get(normalize_dn(dn))
-        if last is not None and time.monotonic() - last < interval:
-            raise TryAgainSoon
+            now = time.monotonic()
+            turn = max(now, self._next.get(key, 0.0))
+            if turn - now >= deadline.left():
+                raise TryAgainSoon
+            self._next[key] = turn + interval  # the next attempt's turn, should this one fail
+        time.sleep(turn - now)
 
-    def failed(self, dn: str) -> None:
-        with self._lock:
-            if len(self._failed) > 10_000:
-                self._failed.clear()
-            self._failed[normalize_dn(dn)] = time.monotonic()
+    def done(self, dn: str, failed: bool) -> None:
+        """After the attempt: a right password frees the account's turn at once."""
+        if not failed:
+            with self._lock:
+                self._next.pop(normalize_dn(dn), None)
+        elif len(self._next) > 10_000:
+            with self._lock:
+                now = time.monotonic()
+                self._next = {key: turn for key, turn in self._next.items() if turn > now}
 
     def forget(self) -> None:
         with self._lock:
-            self._failed.clear()
+            self._next.clear()
 
 
 BIND_PACE = _BindPace()
@@ -381,12 +419,16 @@ class LdapDirectory:
             if found is None:
                 raise UnknownUser
             dn, attributes = found
-            BIND_PACE.check(dn, self.bind_interval)
-            user = _Connection(self, deadline)
+            BIND_PACE.wait_turn(dn, self.bind_interval, deadline)
+            failed = True
             try:
-                user.bind(dn, password)
+                user = _Connection(self, deadline, service.uri)  # the domain controller that found the person
+                try:
+                    user.bind(dn, password)
+                    failed = False
+                finally:
+                    user.close()
             except ldap.INVALID_CREDENTIALS as exc:
-                BIND_PACE.failed(dn)
                 reason = self._refusal(exc)
                 if reason:
                     log.warning("directory %s refused %s: %s", self.name, dn, reason)
@@ -395,7 +437,7 @@ class LdapDirectory:
             except ldap.LDAPError as exc:
                 raise self._unavailable(exc) from exc
             finally:
-                user.close()
+                BIND_PACE.done(dn, failed)
             return self._entry(service, dn, attributes, with_groups=True)
 
     def lookup_login(self, login: LoginName) -> DirectoryEntry | None:
@@ -454,17 +496,33 @@ class LdapDirectory:
 
     @contextlib.contextmanager
     def _service(self, deadline: _Deadline) -> Iterator[_Connection]:
-        """A connection bound as the service account; LDAP errors inside become DirectoryUnavailable."""
-        try:
-            conn = _Connection(self, deadline)
-        except ldap.LDAPError as exc:
-            raise self._unavailable(exc) from exc
-        try:
+        """A connection bound as the service account to the first domain controller in the list that answers;
+        a silent or unreachable one leaves the rest of the time to the next. LDAP errors inside become
+        DirectoryUnavailable."""
+        uris = split_uris(self.uri)
+        conn, last_error = None, "no URI"
+        for position, uri in enumerate(uris):
+            attempt = _Deadline(min(deadline.left() / (len(uris) - position), deadline.left()), uri)
             try:
+                conn = _Connection(self, attempt, uri)
                 conn.bind(self.bind_dn, self.bind_password)
             except ldap.INVALID_CREDENTIALS as exc:
+                conn.close()
                 log.error("directory %s: the service account %s was refused", self.name, self.bind_dn)
                 raise DirectoryUnavailable("service account refused") from exc
+            except (DirectoryUnavailable, ldap.LDAPError) as exc:
+                if conn is not None:
+                    conn.close()
+                    conn = None
+                log.warning("directory %s: %s did not answer: %s", self.name, uri, exc)
+                last_error = f"{uri}: {exc}"
+                continue
+            conn.deadline = deadline  # what follows has the rest of the call's time
+            break
+        if conn is None:
+            log.warning("directory %s (%s) unavailable: %s", self.name, self.uri, last_error)
+            raise DirectoryUnavailable(last_error)
+        try:
             yield conn
         except ldap.LDAPError as exc:
             raise self._unavailable(exc) from exc
@@ -478,44 +536,43 @@ class LdapDirectory:
             log.error("directory %s (%s) error: %s", self.name, self.uri, exc)
         return DirectoryUnavailable(str(exc))
 
-    def _open(self, deadline: _Deadline) -> Any:
-        """A libldap connection to the first URI that answers, over a socket Lotsen connected (and, for
-        ``ldaps://`` and StartTLS, encrypted and checked) within the deadline."""
-        uris = split_uris(self.uri)
-        last_error = "no URI"
-        for position, uri in enumerate(uris):
-            scheme, host, port = _host_port(uri)
-            share = deadline.left() / (len(uris) - position)  # a silent first DC leaves time for the next
-            sock = None
-            try:
-                sock = socket.create_connection((host, port), timeout=share)
-                if scheme == "ldaps" or self.start_tls:
-                    if scheme == "ldap":
-                        _start_tls(sock)
-                    sock = _tls_context(self.ca_file, self.require_cert).wrap_socket(sock, server_hostname=host)
-                    sock.settimeout(self.timeout)
-                    tunnel = _Tunnel(sock)
-                    tunnel.start()
-                    sock = tunnel.outer
-                else:
-                    sock.settimeout(None)
-                _set_socket_timeouts(sock, self.timeout)
-                conn = ldap.initialize(f"ldap://{host}:{port}", fileno=sock.detach())
-            except ssl.SSLCertVerificationError as exc:
-                log.error("directory %s: the certificate of %s is not trusted (%s); set LOTSEN_LDAP_CA_FILE to the "
-                          "certificate of the CA that signed it", self.name, uri, exc.verify_message)
-                last_error = f"{uri}: certificate not trusted ({exc.verify_message})"
-            except (OSError, ssl.SSLError, ldap.LDAPError) as exc:
-                log.warning("directory %s: %s cannot be reached: %s", self.name, uri, exc)
-                last_error = f"{uri}: {exc}"
+    def _open(self, uri: str, deadline: _Deadline) -> Any:
+        """A libldap connection to ``uri`` over a socket Lotsen connected (and, for ``ldaps://`` and StartTLS,
+        encrypted and checked) within the deadline. Raises DirectoryUnavailable."""
+        scheme, host, port = _host_port(uri)
+        sock = None
+        try:
+            sock = socket.create_connection((host, port), timeout=deadline.left())
+            if scheme == "ldaps" or self.start_tls:
+                if scheme == "ldap":
+                    _start_tls(sock, deadline)
+                sock.settimeout(deadline.left())  # the handshake as a whole, however the server trickles
+                sock = _tls_context(self.ca_file, self.require_cert).wrap_socket(sock, server_hostname=host)
+                tunnel = _Tunnel(sock, self.timeout)
+                tunnel.start()
+                sock = tunnel.outer
             else:
-                conn.set_option(ldap.OPT_PROTOCOL_VERSION, ldap.VERSION3)
-                conn.set_option(ldap.OPT_REFERRALS, 0)
-                return conn
-            finally:
-                if sock is not None and sock.fileno() != -1:
-                    sock.close()
-        raise DirectoryUnavailable(last_error)
+                sock.settimeout(None)
+            _set_socket_timeouts(sock, self.timeout)
+            address = f"[{host}]" if ":" in host else host
+            fd = sock.detach()
+            try:
+                conn = ldap.initialize(f"ldap://{address}:{port}", fileno=fd)
+            except BaseException:
+                os.close(fd)
+                raise
+        except ssl.SSLCertVerificationError as exc:
+            log.error("directory %s: the certificate of %s is not trusted (%s); set LOTSEN_LDAP_CA_FILE to the "
+                      "certificate of the CA that signed it", self.name, uri, exc.verify_message)
+            raise DirectoryUnavailable(f"{uri}: certificate not trusted ({exc.verify_message})") from exc
+        except (OSError, ssl.SSLError, ldap.LDAPError) as exc:
+            raise DirectoryUnavailable(f"{uri}: {exc}") from exc
+        finally:
+            if sock is not None and sock.fileno() != -1:
+                sock.close()
+        conn.set_option(ldap.OPT_PROTOCOL_VERSION, ldap.VERSION3)
+        conn.set_option(ldap.OPT_REFERRALS, 0)
+        return conn
 
     @staticmethod
     def _refusal(exc: ldap.INVALID_CREDENTIALS) -> str | None:
@@ -546,7 +603,7 @@ class LdapDirectory:
             if entries:
                 log.warning("directory %s: user filter %s matched %d entries; refusing", self.name, search_filter,
                             len(entries))
-                return None
+                raise AmbiguousUser
         return None
 
     def _entry(self, conn: _Connection, dn: str, attributes: dict[str, list[bytes]],

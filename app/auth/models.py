@@ -35,6 +35,7 @@ class User(UserMixin, db.Model):
     """A person who logs in; from the directory (``auth_source='ldap'``) or a local account."""
 
     __tablename__ = "user_account"
+    __table_args__ = (UniqueConstraint("directory", "directory_id"),)  # one Lotsen user per person in a directory
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(120), unique=True)
@@ -52,7 +53,7 @@ class User(UserMixin, db.Model):
     # directory users: the directory's name, the person's stable key there (objectGUID / entryUUID, the same
     # after a rename) and when Lotsen last checked the person against it
     directory: Mapped[str | None] = mapped_column(String(40))
-    directory_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    directory_id: Mapped[str | None] = mapped_column(String(100))
     directory_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     role_grants: Mapped[list[RoleGrant]] = relationship(

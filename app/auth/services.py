@@ -11,7 +11,7 @@ from datetime import timedelta
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, bindparam, delete, or_, select
+from sqlalchemy import Select, bindparam, delete, or_, select, update
 from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -343,17 +343,20 @@ def sync_directory_user(entry: DirectoryEntry, group_roles: Mapping[str, list[st
                         adopt_by_name: bool = True) -> User:
     """Create or update the local copy of a directory user and replace its directory-granted roles.
 
-    The person is found by the directory's stable key, so a renamed account (a new sAMAccountName after a
-    marriage) keeps its cases and roles and takes the new name. A user from before stable keys is adopted by
-    its user name (``adopt_by_name``: only for the first directory, where those users came from)."""
+    The person is found by the directory's name and stable key, so a renamed account (a new sAMAccountName
+    after a marriage) keeps its cases and roles and takes the new name. A user from before stable keys (no
+    directory noted) is adopted by its user name only by the first directory (``adopt_by_name``), where those
+    users came from; a user of a directory without stable keys only by that directory."""
     name = normalize_username(entry.username)
     user = None
     if entry.directory_id:
-        user = db.session.scalar(select(User).where(User.directory_id == entry.directory_id))
-    if user is None and (adopt_by_name or not entry.directory_id):
+        user = db.session.scalar(select(User).where(User.directory == entry.directory,
+                                                    User.directory_id == entry.directory_id))
+    if user is None:
         earlier = get_user(name)
-        if earlier is not None and earlier.auth_source == "ldap" and earlier.directory_id is None:
-            user = earlier
+        if earlier is not None and earlier.auth_source == "ldap" and earlier.directory_id is None and (
+                earlier.directory == entry.directory or (earlier.directory is None and adopt_by_name)):
+            user = earlier  # made before stable keys (or by a directory without them), by this directory
     if user is None:
         user = User(username=_free_username(name, entry.directory), auth_source="ldap")
         db.session.add(user)
@@ -396,17 +399,28 @@ def directory_recheck_due(user: User, hours: float) -> bool:
     return checked is None or utcnow() - checked >= timedelta(hours=hours)
 
 
+def claim_directory_recheck(user: User) -> bool:
+    """Take the due check of ``user`` for this request: False when a parallel request took it first."""
+    claimed = db.session.execute(
+        update(User).where(User.id == user.id, User.directory_checked_at.is_(None) if user.directory_checked_at is None
+                           else User.directory_checked_at == user.directory_checked_at)
+        .values(directory_checked_at=utcnow()).execution_options(synchronize_session=False))
+    return claimed.rowcount == 1
+
+
 def recheck_directory_user(user: User, directories: Sequence[LdapDirectory], hours: float) -> str | None:
     """Check a logged-in directory user against the directory again: attributes and roles follow it, and a
-    person who is disabled, gone or out of the required group loses every session. Returns the reason the
-    sessions ended, or None. A directory that cannot be asked is asked again in 15 minutes."""
-    directory = next((d for d in directories if d.name == user.directory), directories[0] if directories else None)
+    person who is disabled, gone or out of the required group loses every session and access token. Returns the
+    reason, or None. A directory that cannot be asked is asked again in 15 minutes."""
+    directory = next((d for d in directories if d.name == user.directory), None)
+    if directory is None and user.directory is None and directories:
+        directory = directories[0]  # a user from before directories had names
     if directory is None:
         return None
     try:
         entry = (directory.lookup(user.directory_id) if user.directory_id
                  else directory.lookup_login(LoginName(user.username)))  # a user from before stable keys
-    except DirectoryUnavailable:
+    except (DirectoryUnavailable, InvalidCredentials):
         user.directory_checked_at = utcnow() - timedelta(hours=hours) + RECHECK_RETRY
         return None
     reason = None
@@ -420,10 +434,12 @@ def recheck_directory_user(user: User, directories: Sequence[LdapDirectory], hou
         sync_directory_user(entry, directory.group_roles, adopt_by_name=directory is directories[0])
         return None
     end_all_sessions(user)
+    for token in list_access_tokens(user):
+        revoke_access_token(token)
     user.directory_checked_at = utcnow()
     audit.record(None, "session.ended_by_directory", "user", user.id, f"{directory.name}: {reason}")
-    log.warning("directory %s: %s is %s; every Lotsen session of the user ended", directory.name, user.username,
-                reason)
+    log.warning("directory %s: %s is %s; every Lotsen session and access token of the user ended", directory.name,
+                user.username, reason)
     return reason
 
 

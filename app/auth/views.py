@@ -10,7 +10,7 @@ from limits import parse_many
 
 from app.auth import services
 from app.auth.blueprint import bp
-from app.auth.exceptions import AccountBlocked, DirectoryUnavailable, InvalidCredentials, TryAgainSoon
+from app.auth.exceptions import AccountBlocked, DirectoryUnavailable, InvalidCredentials
 from app.auth.forms import LoginForm, NewUserForm, TokenForm, UserForm
 from app.auth.ldap import LoginName, directories_from_config
 from app.auth.models import AccessToken, User
@@ -20,18 +20,39 @@ from app.core.forms import ConfirmForm
 from app.core.i18n import LANGUAGE_COOKIE, LANGUAGES
 from app.core.permissions import Role, role_required
 from app.core.security import local_path
+from app.core.transactions import commit_apart
 
 FAILED_LOGIN_STATUS = 401
 
 
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
-    user = services.user_for_session(token)
+    return services.user_for_session(token)
+
+
+@bp.before_app_request
+def recheck_directory_user():
+    """A logged-in directory user (or the owner of an API access token) due for a check is looked up in the
+    directory before the request's own work; one who is disabled, removed or out of the required group is logged
+    out and loses every session and token. The check's outcome is committed
+    at once, on its own: whatever the request then does, or however it ends, the check is not repeated until
+    it is due again (and not by several requests at once)."""
     hours = current_app.config["LOTSEN_LDAP_RECHECK_HOURS"]
-    if (user is not None and services.directory_recheck_due(user, hours)
-            and services.recheck_directory_user(user, directories_from_config(current_app.config), hours)):
-        return None  # disabled, removed or out of the required group: the session has ended
-    return user
+    if hours <= 0 or request.endpoint in (None, "static"):
+        return
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    header = request.headers.get("Authorization", "")
+    if user is None and header.lower().startswith("bearer "):  # a robot with a person's access token
+        token = services.token_for(header[7:].strip())
+        user = token.user if token else None
+    if user is None or not services.directory_recheck_due(user, hours) or not services.claim_directory_recheck(user):
+        return
+    commit_apart()  # the claim, before the directory is asked: no lock is held while it answers
+    ended = services.recheck_directory_user(user, directories_from_config(current_app.config), hours)
+    commit_apart()
+    if ended:
+        logout_user()
+        session.clear()
 
 
 def _pair_limit() -> str:
@@ -43,9 +64,9 @@ def _address_limit() -> str:
 
 
 def _typed_username() -> str:
-    """The account a log-in is for, whichever form it was typed in (``KOMMUN\\name`` counts as ``name``)."""
-    login = LoginName.parse(request.form.get("username", ""))
-    return services.normalize_username(login.name)
+    """The account a log-in is for, whichever form it was typed in (``KOMMUN\\name`` and ``name@domain`` count
+    as ``name``), so that the forms do not multiply the limits."""
+    return services.normalize_username(LoginName.parse(request.form.get("username", "")).local_part)
 
 
 def _pair_key() -> str:
@@ -103,8 +124,6 @@ def login():
         except AccountBlocked as exc:
             _record_account_failure()
             error, status = _blocked_message(exc.reason), FAILED_LOGIN_STATUS
-        except TryAgainSoon:
-            error, status = _("That password was just tried. Wait a few seconds and try again."), 429
         except InvalidCredentials:
             _record_account_failure()
             error, status = _("Wrong user name or password."), FAILED_LOGIN_STATUS

@@ -8,6 +8,8 @@
 - Files written during a transaction (``write_file``) are removed again if it rolls back; files to remove
   (``remove_file_after_commit``) go only once it has committed. So a fault anywhere leaves nothing
   half-written, in the database or on disk.
+- The one exception, ``commit_apart``: a before-request hook's own unit of work (a directory re-check),
+  committed before the request's own work begins.
 """
 
 from __future__ import annotations
@@ -97,6 +99,13 @@ def _listen() -> None:
 
 
 # --- the edge ----------------------------------------------------------------------------------------------
+def commit_apart() -> None:
+    """Commit, before a request's own work begins, what a before-request hook did as a unit of its own (a
+    directory re-check of the logged-in person): its outcome stands however the request then ends, and the
+    request's own changes still go in one commit at its end."""
+    db.session.commit()
+
+
 def return_to(url: str) -> None:
     """Where a page request goes back to, with the message, when a ``DomainError`` refuses its change."""
     setattr(g, RETURN_TO, url)

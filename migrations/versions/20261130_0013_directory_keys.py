@@ -26,12 +26,13 @@ def upgrade():
         batch_op.add_column(sa.Column('directory', sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column('directory_id', sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column('directory_checked_at', app.core.db.UTCDateTime(), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_user_account_directory_id'), ['directory_id'])
+        batch_op.create_unique_constraint(batch_op.f('uq_user_account_directory_directory_id'),
+                                            ['directory', 'directory_id'])
 
 
 def downgrade():
     with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_user_account_directory_id'), type_='unique')
+        batch_op.drop_constraint(batch_op.f('uq_user_account_directory_directory_id'), type_='unique')
         batch_op.drop_column('directory_checked_at')
         batch_op.drop_column('directory_id')
         batch_op.drop_column('directory')
