@@ -20,10 +20,11 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import PROJECT_ROOT, ConfigError, instance_path_from, load_config
-from app.core import counters, i18n, security, static, templating, transactions
+from app.core import counters, crypto, i18n, security, static, templating, transactions
 from app.core.db import db, tune_sqlite
 from app.core.extensions import babel, csrf, limiter, login_manager, migrate
 from app.core.i18n import LANGUAGES, current_language, select_locale
+from app.core.jobs import register_daily
 
 __all__ = ["ConfigError", "create_app", "warm_up"]
 
@@ -131,6 +132,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     security.init_app(app)
+    crypto.init_app(app)
+    if app.config["LOTSEN_ENV"] == "production" and not app.config["LOTSEN_DATA_KEY"]:
+        log.warning("LOTSEN_DATA_KEY is not set: identity numbers are encrypted with a key derived from "
+                    "LOTSEN_SECRET_KEY; set a key of its own (flask --app wsgi forms new-key)")
     static.init_app(app)
     templating.init_app(app)
     transactions.init_app(app)
@@ -157,6 +162,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth.blueprint import bp as auth_bp
     from app.forms import views as forms_views  # noqa: F401
     from app.forms.blueprint import bp as forms_bp
+    from app.records import views as records_views  # noqa: F401
+    from app.records.blueprint import bp as records_bp
     from app.reports import views as reports_views  # noqa: F401
     from app.reports.blueprint import bp as reports_bp
     from app.selfservice import editor_views, search  # noqa: F401
@@ -171,6 +178,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(selfservice_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(forms_bp)
+    app.register_blueprint(records_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(widgets_bp)
@@ -264,6 +272,7 @@ def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.demo import demo_cli
     from app.forms.cli import forms_cli
+    from app.records.cli import archive_cli, daily_retention, retention_cli
     from app.selfservice.cli import articles_cli, search_cli
     from app.tickets.cli import outbox_cli, routing_cli, worker_command
 
@@ -273,5 +282,8 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(articles_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(retention_cli)
+    app.cli.add_command(archive_cli)
+    register_daily("retention", daily_retention, "LOTSEN_RETENTION_HOUR")
     app.cli.add_command(routing_cli)
     app.cli.add_command(worker_command)

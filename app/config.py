@@ -106,6 +106,9 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLAlchemy URL; default SQLite at <instance>/lotsen.db "
             "(production: postgresql+psycopg://user@host/db)"),
     Setting("LOTSEN_DEFAULT_LOCALE", "sv", _parse_choice(LOCALES), "language before a user picks one"),
+    Setting("LOTSEN_DATA_KEY", "", str,
+            "Fernet key(s), comma-separated, that encrypt identity numbers at rest (the first encrypts); empty: "
+            "derived from LOTSEN_SECRET_KEY. New key: flask --app wsgi forms new-key"),
     Setting("LOTSEN_LDAP_URI", "", str,
             "ldap:// or ldaps:// URI of the directory, several (domain controllers) separated by spaces; "
             "empty turns LDAP off"),
@@ -155,6 +158,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSEN_LDAP_RECHECK_HOURS", 3.0, float,
             "how often a logged-in directory user is checked again (disabled, removed, lost the required group "
             "end the session); 0 turns it off"),
+    Setting("LOTSEN_RETENTION_HOUR", 2, int, "hour (Stockholm time) after which the worker runs retention daily"),
+    Setting("LOTSEN_DRAFT_DAYS", 90, int, "days an order draft that was never sent is kept after its last change"),
+    Setting("LOTSEN_SENT_MAIL_DAYS", 30, int, "days a sent (or given-up) mail is kept in the outbox"),
+    Setting("LOTSEN_AUDIT_KEEP_MONTHS", 60, int, "months the audit log is kept (its own retention)"),
     Setting("LOTSEN_LOGIN_RATE_LIMIT", "5 per minute;20 per hour", str,
             "failed log-ins allowed for one user name from one address before that pair is refused for a while"),
     Setting("LOTSEN_LOGIN_ADDRESS_LIMIT", "30 per minute;300 per hour", str,
@@ -389,6 +396,10 @@ def load_config(
     _check_database_url(database_url)
 
     values["LOTSEN_DIRECTORIES"] = _directories(values)
+    for key in (k.strip() for k in (values["LOTSEN_DATA_KEY"] or "").split(",") if k.strip()):
+        if not re.fullmatch(r"[A-Za-z0-9_-]{43}=", key):
+            raise ConfigError("LOTSEN_DATA_KEY: each key is 32 bytes in url-safe base64 (44 characters ending "
+                              "in '='); make one with `flask --app wsgi forms new-key`.")
 
     for name in ("LOTSEN_SESSION_HOURS", "LOTSEN_REMEMBER_DAYS"):
         if values[name] <= 0:

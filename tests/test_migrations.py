@@ -75,12 +75,51 @@ def test_upgrade_0010_gives_sent_orders_the_normal_identity_number(tmp_path):
                 ":sent)"), {"status": status, "data": json.dumps({"employee": {"personnummer": number}}),
                             "sent": sent})
         db.session.commit()
-        upgrade()
+        upgrade(revision="0015")  # 0016 encrypts the numbers (the test below)
         rows = db.session.execute(text("SELECT status, data, person_number FROM form_submission ORDER BY id")).all()
         stored = [(r[0], json.loads(r[1])["employee"]["personnummer"], r[2]) for r in rows]
         assert stored == [("submitted", "19730288-9931", "19730288-9931"),
                           ("approved", "19090527-1474", "19090527-1474"), ("draft", "123", None),
                           ("approved", "19260101-0016", "19260101-0016")]  # read as of the day it was sent
+        downgrade(revision="0009")
+        db.engine.dispose()
+
+
+def test_upgrade_0016_encrypts_identity_numbers_at_rest_and_downgrade_restores_them(tmp_path):
+    """Issue 17: after 0016 a dump of the tables shows no identity number: the data holds it encrypted, the
+    lookup column its keyed hash; the orders still read, and are found, by the number."""
+    import json
+
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select, text
+
+    from app.forms.models import FormSubmission
+
+    with _old_database(tmp_path).app_context():
+        upgrade(revision="0015")
+        db.session.execute(text(
+            "INSERT INTO user_account (username, display_name, email, department, title, auth_source, is_active, "
+            "created_at, updated_at) VALUES ('anna', 'Anna', '', '', '', 'local', 1, '2026-01-01', '2026-01-01')"))
+        db.session.execute(text(
+            "INSERT INTO form_submission (form_slug, status, data, title, owner_id, created_at, updated_at, "
+            "person_number) VALUES ('employment-contract', 'submitted', :data, '', 1, '2026-11-01', '2026-11-01', "
+            "'19730288-9931')"), {"data": json.dumps({"employee": {"personnummer": "19730288-9931", "name": "Åsa"}})})
+        db.session.execute(text("INSERT INTO form_history (submission_id, action, comment, data, created_at) VALUES "
+                                "(1, 'submitted', '', :data, '2026-11-01')"),
+                           {"data": json.dumps({"employee": {"personnummer": "19730288-9931"}})})
+        db.session.commit()
+        upgrade()
+        dump = " ".join(str(row) for table in ("form_submission", "form_history")
+                        for row in db.session.execute(text(f"SELECT * FROM {table}")))  # noqa: S608
+        assert "9931" not in dump and "enc:" in dump
+        order = db.session.scalar(select(FormSubmission).where(FormSubmission.person_number == "19730288-9931"))
+        assert order.data == {"employee": {"personnummer": "19730288-9931", "name": "Åsa"}}
+        assert order.history[0].data["employee"]["personnummer"] == "19730288-9931"
+        db.session.remove()
+        downgrade(revision="0015")
+        row = db.session.execute(text("SELECT data, person_number FROM form_submission")).one()
+        assert json.loads(row[0])["employee"]["personnummer"] == row[1] == "19730288-9931"
+        db.session.remove()
         downgrade(revision="0009")
         db.engine.dispose()
 

@@ -227,11 +227,13 @@ def role_label(label: str) -> str:
         return _("Editor for %(function)s", function=names.get(function, function))
     if name == "lead":
         return _("Lead of %(function)s", function=names.get(function, function))
-    return {"manager": _("Manager"), "admin": _("Administrator")}.get(name, label)
+    return {"manager": _("Manager"), "admin": _("Administrator"), "auditor": _("Auditor (reads the audit log)")}.get(
+        name, label)
 
 
 def _role_choices() -> list[tuple[str, str]]:
-    choices = [(Role.MANAGER.value, _("Manager")), (Role.ADMIN.value, _("Administrator"))]
+    choices = [(Role.MANAGER.value, _("Manager")), (Role.ADMIN.value, _("Administrator")),
+               (Role.AUDITOR.value, _("Auditor (reads the audit log)"))]
     for function in services.list_functions():
         choices.append((f"specialist:{function.slug}", _("Specialist in %(function)s", function=function.name)))
         choices.append((f"editor:{function.slug}", _("Editor for %(function)s", function=function.name)))

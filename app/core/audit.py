@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, delete
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core.db import UTCDateTime, db, utcnow
@@ -22,6 +22,28 @@ class AuditEntry(db.Model):
     detail: Mapped[str] = mapped_column(String(300), default="")
     address: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class AuditCullPermit(db.Model):
+    """A row here, within a transaction, lets that transaction delete audit entries (the culling of the log on
+    its own schedule); without one the database refuses every change and deletion of an entry (triggers of
+    migration 0015): the log is append-only for Lotsen."""
+
+    __tablename__ = "audit_cull_permit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+def cull_entries(before: datetime) -> int:
+    """Delete the entries older than ``before`` (the audit log's own retention), under a permit that goes with
+    the same flush; returns how many."""
+    permit = AuditCullPermit()
+    db.session.add(permit)
+    db.session.flush()
+    removed = db.session.execute(delete(AuditEntry).where(AuditEntry.created_at < before)).rowcount
+    db.session.delete(permit)
+    db.session.flush()
+    return removed
 
 
 def record_now(user_id: int | None, action: str, object_type: str, object_id: str | int, detail: str = "",

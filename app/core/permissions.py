@@ -21,6 +21,7 @@ class Role(StrEnum):
     SPECIALIST = "specialist"
     EDITOR = "editor"
     LEAD = "lead"  # a support function's lead: its reports, its people's figures
+    AUDITOR = "auditor"  # data protection and archive staff: reads the audit log
     ADMIN = "admin"
 
     @property

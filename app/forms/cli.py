@@ -1,4 +1,5 @@
-"""``flask --app wsgi forms validate|render FORM FILE.json``: check or render an order from JSON."""
+"""``flask --app wsgi forms validate|render FORM FILE.json``: check or render an order from JSON; ``new-key`` and
+``rotate-key`` for the key that encrypts identity numbers at rest."""
 
 from __future__ import annotations
 
@@ -10,11 +11,28 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.core import crypto
+from app.core.db import db
 from app.forms import services
 from app.forms.registry import FORMS, get_form
 from app.forms.validation import normalized
 
-forms_cli = AppGroup("forms", help="Digital forms: check and render orders given as JSON.")
+forms_cli = AppGroup("forms", help="Digital forms: check and render orders given as JSON; the data key.")
+
+
+@forms_cli.command("new-key")
+def new_key_command() -> None:
+    """Print a new key for LOTSEN_DATA_KEY (identity numbers at rest)."""
+    click.echo(crypto.new_key())
+
+
+@forms_cli.command("rotate-key")
+def rotate_key_command() -> None:
+    """Encrypt every stored identity number again with the first key of LOTSEN_DATA_KEY (after putting a new key
+    first; the old ones may go once this has run)."""
+    count = services.reencrypt_orders()
+    db.session.commit()
+    click.echo(f"{count} orders written again with the first key of LOTSEN_DATA_KEY")
 
 
 def _load(form: str, file: Path):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
+from app.core.crypto import EncryptedJSON, KeyedHash
 from app.core.db import UTCDateTime, db, utcnow
 
 SUBMISSION_STATUSES = ("draft", "submitted", "returned", "approved")
@@ -20,7 +21,7 @@ class FormSubmission(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     form_slug: Mapped[str] = mapped_column(String(60), index=True)
     status: Mapped[str] = mapped_column(String(20), default="draft")
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    data: Mapped[dict] = mapped_column(EncryptedJSON, default=dict)  # the personnummer encrypted at rest
     title: Mapped[str] = mapped_column(String(200), default="")  # for lists; personnummer masked
     owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"))
@@ -30,8 +31,9 @@ class FormSubmission(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    # the normal identity number of a sent order, to find the person's earlier employments (conversion rules)
-    person_number: Mapped[str | None] = mapped_column(String(13), index=True)
+    # the normal identity number of a sent order, to find the person's earlier employments (conversion rules);
+    # stored as its keyed hash: compared with ``==``, never shown
+    person_number: Mapped[str | None] = mapped_column(KeyedHash, index=True)
     # the robots' work queue (approved end-of-employment orders): None, pending, claimed, done or failed
     robot_state: Mapped[str | None] = mapped_column(String(20), index=True)
     robot_claim: Mapped[str | None] = mapped_column(String(64))  # the current claim's id
@@ -39,6 +41,7 @@ class FormSubmission(db.Model):
     robot_claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     robot_note: Mapped[str] = mapped_column(Text, default="")
     robot_attempts: Mapped[int] = mapped_column(default=0)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # culled by a retention rule
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined")
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
@@ -59,7 +62,7 @@ class FormHistory(db.Model):
     submission_id: Mapped[int] = mapped_column(ForeignKey("form_submission.id", ondelete="CASCADE"), index=True)
     action: Mapped[str] = mapped_column(String(20))
     comment: Mapped[str] = mapped_column(Text, default="")
-    data: Mapped[dict | None] = mapped_column(JSON)  # the order as sent, on "submitted" and "resubmitted"
+    data: Mapped[dict | None] = mapped_column(EncryptedJSON)  # the order as sent, on "submitted" and "resubmitted"
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

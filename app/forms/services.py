@@ -15,6 +15,7 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm.attributes import flag_modified
 
 from app.auth.models import User
 from app.auth.services import get_function
@@ -461,6 +462,30 @@ def document_path(document: FormDocument, upload_root: Path) -> Path:
 # --- the robots' work queue (RPA) ----------------------------------------------------------------------------
 CLAIM_MINUTES = 15
 ROBOT_OUTCOMES = ("done", "failed")
+
+
+def reencrypt_orders() -> int:
+    """Write every order's and history entry's identity number again with the first ``LOTSEN_DATA_KEY`` (read
+    with any of them), and its keyed hash for finding earlier employments; returns how many orders."""
+    count = 0
+    for submission in db.session.scalars(select(FormSubmission).execution_options(yield_per=500)):
+        flag_modified(submission, "data")
+        number = ((submission.data or {}).get("employee") or {}).get("personnummer")
+        if submission.person_number and number:
+            submission.person_number = number  # its keyed hash, with the current key
+        count += 1
+    for entry in db.session.scalars(select(FormHistory).where(FormHistory.data.is_not(None))):
+        flag_modified(entry, "data")
+    db.session.flush()
+    return count
+
+
+def delete_draft(actor: User, submission: FormSubmission) -> None:
+    """A manager throws away a draft of their own that was never sent (nothing is kept of it)."""
+    if submission.owner_id != actor.id or submission.status != "draft":
+        raise FormForbidden(_l("Only a draft of your own that was never sent can be deleted."))
+    db.session.delete(submission)
+    db.session.flush()
 
 
 class ClaimLost(DomainError):  # noqa: N818

@@ -109,7 +109,7 @@ def _edit(definition, submission=None):
             flash(str(exc), "error")
             refused = True
     return render_template("forms/edit.html", definition=definition, form=form, submission=submission,
-                           result=result), 400 if result or refused else 200
+                           result=result, confirm=ConfirmForm()), 400 if result or refused else 200
 
 
 @bp.route("/forms/<slug>/new", methods=["GET", "POST"])
@@ -128,6 +128,18 @@ def edit(submission_id: int):
             flash(str(services.AlreadySent(submission)), "info")
         return redirect(url_for("forms.show", submission_id=submission.id))
     return _edit(get_form(submission.form_slug), submission)
+
+
+@bp.post("/forms/<int:submission_id>/delete")
+@login_required
+def delete_draft(submission_id: int):
+    submission = visible_submission(submission_id)
+    return_to(url_for("forms.edit", submission_id=submission.id))
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.delete_draft(current_user, submission)
+    flash(_("The draft is deleted."), "success")
+    return redirect(url_for("forms.index"))
 
 
 @bp.get("/forms/<int:submission_id>")

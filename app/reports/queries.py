@@ -252,11 +252,12 @@ def department_use(period: Period, function_ids: list[int] | None) -> tuple[list
     conditions = [Ticket.created_at >= period.start, Ticket.created_at < period.end]
     if function_ids is not None:
         conditions.append(Ticket.function_id.in_(function_ids or [0]))
+    department = func.coalesce(Ticket.requester_department, User.department)  # kept when a case is anonymised
     rows = db.session.execute(
-        select(User.department, Ticket.function_id,
+        select(department, Ticket.function_id,
                *[_count_if(and_(Ticket.created_at >= a, Ticket.created_at < b)) for _, a, b in months])
         .join(User, User.id == Ticket.requester_id).where(*conditions)
-        .group_by(User.department, Ticket.function_id)).all()
+        .group_by(department, Ticket.function_id)).all()
     functions = {f.id: f for f in db.session.scalars(select(SupportFunction))}
     result = [DepartmentRow(row[0] or "", functions[row[1]], [v or 0 for v in row[2:]]) for row in rows]
     result.sort(key=lambda r: (r.department.lower(), r.function.sort_order))

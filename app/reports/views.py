@@ -4,8 +4,6 @@ figures (the specialist only)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 
 from flask import Response, abort, flash, render_template, request
@@ -17,6 +15,7 @@ from app.auth.services import list_functions
 from app.core import audit
 from app.core.db import utcnow
 from app.core.permissions import Role, role_required
+from app.core.spreadsheet import csv_response
 from app.reports import queries
 from app.reports.blueprint import bp
 from app.selfservice import queries as article_queries
@@ -142,22 +141,6 @@ def function_dashboard(slug: str):
     return _dashboard(_readable_function(slug))
 
 
-def _csv(name: str, header: list[str], rows: list[list]) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")  # Swedish Excel opens semicolons
-    writer.writerow(header)
-    writer.writerows([[_cell(value) for value in row] for row in rows])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-def _cell(value):
-    """Text a spreadsheet would read as a formula (a department named ``=HYPERLINK(...)``) stays text."""
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
-        return "'" + value
-    return value
-
-
 @bp.get("/functions/<slug>/<any(weeks, figures):kind>.csv")
 @reader_required
 def function_csv(slug: str, kind: str):
@@ -181,7 +164,7 @@ def _dashboard_csv(function: SupportFunction | None, kind: str) -> Response:
     if kind == "weeks":
         rows = [[monday.isoformat(), opened, resolved] for (monday, _, _), opened, resolved
                 in zip(period.weeks(), now.opened_per_week, now.resolved_per_week, strict=True)]
-        return _csv(name, [_("Week (Monday)"), _("Opened"), _("Resolved")], rows)
+        return csv_response(name, [_("Week (Monday)"), _("Opened"), _("Resolved")], rows)
     before = queries.figures(function_id, period.before(), first_line)
     rows = [[label, _value(getattr(now, *path)), _value(getattr(before, *path))] for label, path in (
         (_("Cases opened"), ("opened",)), (_("Cases resolved"), ("resolved",)),
@@ -198,7 +181,7 @@ def _dashboard_csv(function: SupportFunction | None, kind: str) -> Response:
     rows += [[_("Open now, %(low)s–%(high)s days", low=low, high=high) if high else
               _("Open now, over %(low)s days", low=low), count, ""]
              for (low, high), count in zip(queries.AGE_BUCKETS, backlog, strict=True)]
-    return _csv(name, [_("Figure"), _("This period"), _("Period before")], rows)
+    return csv_response(name, [_("Figure"), _("This period"), _("Period before")], rows)
 
 
 def _value(value) -> str | int:
@@ -218,7 +201,7 @@ def departments():
     allowed = None if current_user.has_role(Role.ADMIN) else [f.id for f in current_user.functions_for(Role.LEAD)]
     months, rows = queries.department_use(period, allowed)
     if request.args.get("format") == "csv":
-        return _csv(f"lotsen-departments-{period.first}-{period.last}.csv",
+        return csv_response(f"lotsen-departments-{period.first}-{period.last}.csv",
                     [_("Department"), _("Support function"), *months, _("Total")],
                     [[r.department or _("(no department)"), r.function.name, *r.per_month, r.total] for r in rows])
     return render_template("reports/departments.html", period=period, months=months, rows=rows)

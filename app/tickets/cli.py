@@ -17,6 +17,7 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.db import db, utcnow
+from app.core.jobs import DAILY_JOBS
 from app.core.mail import send_due
 from app.tickets import notifications
 from app.tickets.routing import decide_route, retrain_if_stale, train_and_save
@@ -126,16 +127,24 @@ def routing_retrain() -> None:
 @click.command("worker")
 @rounds_option
 def worker_command(rounds: int | None) -> None:
-    """The background worker: warns of service levels about to break, mails the daily notification summaries,
-    sends the outbox and retrains the routing model after new corrections.
+    """The background worker: sends the outbox, runs the daily jobs (retention) and retrains the routing model
+    after new corrections.
     It survives database and mail server outages: it waits and carries on."""
     config = current_app.config
     instance = Path(current_app.instance_path)
+    done_on: dict[str, object] = {}
 
     def one_round() -> None:
         sent, failed = send_due(config, instance)
         if sent or failed:
             _report(sent, failed)
+        local = datetime.now(STOCKHOLM)
+        for job in DAILY_JOBS.values():
+            if local.hour >= config[job.hour_setting] and done_on.get(job.name) != local.date():
+                summary = job.run()
+                db.session.commit()
+                done_on[job.name] = local.date()
+                click.echo(f"{job.name}: {summary}")
         try:
             if retrain_if_stale():
                 click.echo("routing model retrained")

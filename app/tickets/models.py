@@ -93,6 +93,11 @@ class Ticket(db.Model):
     reopen_count: Mapped[int] = mapped_column(default=0)
     first_response_minutes: Mapped[int | None]
     resolution_minutes: Mapped[int | None]
+    # Personal data and records: a legal hold keeps the case from every retention rule; an anonymised case keeps
+    # its figures and its requester's department (for the reports) but no person and no text.
+    legal_hold: Mapped[bool] = mapped_column(default=False)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    requester_department: Mapped[str | None] = mapped_column(String(200))
 
     function: Mapped[SupportFunction] = relationship(foreign_keys=[function_id], lazy="joined")
     suggested_function: Mapped[SupportFunction | None] = relationship(foreign_keys=[suggested_function_id])

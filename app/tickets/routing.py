@@ -106,7 +106,7 @@ def training_examples():
         select(Ticket.id, Ticket.subject, Ticket.description, SupportFunction.slug)
         .join(SupportFunction, Ticket.function_id == SupportFunction.id)
         .where(Ticket.status.in_(("resolved", "closed")), Ticket.merged_into_id.is_(None),
-               SupportFunction.slug != FIRST_LINE)
+               Ticket.anonymised_at.is_(None), SupportFunction.slug != FIRST_LINE)
         .order_by(Ticket.id.desc())
         .execution_options(yield_per=2000))
     for n, (ticket_id, subject, description, slug) in enumerate(cases):
@@ -120,7 +120,8 @@ def training_state() -> tuple:
     """What a model trained now would have seen and aimed at (changes when articles or resolved cases change,
     when the target precision changes, or when the model file's format does)."""
     articles = db.session.scalar(select(func.max(Article.updated_at)))
-    resolved = db.session.scalar(select(func.count(Ticket.id)).where(Ticket.status.in_(("resolved", "closed"))))
+    resolved = db.session.scalar(select(func.count(Ticket.id)).where(Ticket.status.in_(("resolved", "closed")),
+                                                                    Ticket.anonymised_at.is_(None)))
     reroutes = db.session.scalar(select(func.count(TicketEvent.id)).where(TicketEvent.kind == "reroute"))
     return (int(articles.timestamp()) if articles else 0, resolved or 0, reroutes or 0,
             current_app.config["LOTSEN_ROUTING_TARGET_PRECISION"], MODEL_FORMAT, embeddings.model_name())

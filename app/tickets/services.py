@@ -437,6 +437,19 @@ def set_priority(ticket: Ticket, actor: User, priority: str, calendar: WorkingCa
     db.session.flush()
 
 
+def set_legal_hold(ticket: Ticket, actor: User, on: bool) -> None:
+    """Keep the case from every retention rule (a dispute, an appeal, a request for the records), or let the
+    rules apply again; only the case's function may, and it is audited."""
+    if not can_work(actor, ticket):
+        raise TicketError(_l("Only the case's support function can set a legal hold."))
+    if ticket.legal_hold == on:
+        return
+    ticket.legal_hold = on
+    _event(ticket, "legal_hold", actor, on=on)
+    audit.record(actor.id, "legal_hold_set" if on else "legal_hold_lifted", "ticket", ticket.number)
+    db.session.flush()
+
+
 def reroute(ticket: Ticket, actor: User, function_slug: str, reason: str, calendar: WorkingCalendar,
             category: Category | None = None, mail: MailContext | None = None) -> None:
     """Move a case that landed wrong to another function (the reason stays in the timeline). The category goes

@@ -464,6 +464,16 @@ def merge(number: str):
     return _act(number, action)
 
 
+@bp.post("/tickets/<number>/legal-hold")
+@specialist_required
+def legal_hold(number: str):
+    def action(ticket, form):
+        on = bool(request.form.get("on"))
+        services.set_legal_hold(ticket, current_user, on)
+        return _("Legal hold set.") if on else _("Legal hold lifted.")
+    return _act(number, action)
+
+
 @bp.get("/tickets/<number>/pdf")
 @specialist_required
 def pdf(number: str):

@@ -1,0 +1,1 @@
+"""Personal data and public records: retention rules (gallring) and their runs."""

@@ -1,0 +1,53 @@
+"""Issue 17: identity numbers at rest are encrypted with LOTSEN_DATA_KEY, found by their keyed hash, and the key
+can be rotated."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text
+
+from app.config import ConfigError
+from app.core import crypto
+from app.core.db import db
+from app.forms.models import FormSubmission
+from tests.forms.test_orders import EXAMPLE, flat
+
+
+def _send(client, auth):
+    auth.login("anna")
+    assert client.post("/forms/employment-contract/new", data=flat(EXAMPLE) | {"action": "submit"}).status_code == 302
+    auth.logout()
+    return db.session.scalar(select(FormSubmission))
+
+
+def test_a_dump_shows_no_identity_number(app, people, client, auth):
+    order = _send(client, auth)
+    number = order.data["employee"]["personnummer"]
+    raw = " ".join(str(row) for row in db.session.execute(text("SELECT data, person_number FROM form_submission")))
+    assert number not in raw and number[-4:] not in raw and "enc:" in raw
+
+
+def test_the_key_is_rotated_without_losing_a_number(make_app, people):
+    number = EXAMPLE["employee"]["personnummer"]
+    first, second = crypto.new_key(), crypto.new_key()
+    app_one = make_app(LOTSEN_DATA_KEY=first)
+    with app_one.app_context():
+        client_one = app_one.test_client()
+        client_one.post("/login", data={"username": "anna", "password": "ett-bra-losenord"})
+        assert client_one.post("/forms/employment-contract/new",
+                               data=flat(EXAMPLE) | {"action": "submit"}).status_code == 302
+    app_two = make_app(LOTSEN_DATA_KEY=f"{second},{first}")
+    with app_two.app_context():
+        result = app_two.test_cli_runner().invoke(args=["forms", "rotate-key"])
+        assert result.exit_code == 0 and "1 orders" in result.output
+    app_three = make_app(LOTSEN_DATA_KEY=second)  # the old key is gone
+    with app_three.app_context():
+        db.session.remove()
+        found = db.session.scalar(select(FormSubmission).where(FormSubmission.person_number == number))
+        assert found is not None and found.data["employee"]["personnummer"] == number
+        assert next(h for h in found.history if h.data).data["employee"]["personnummer"] == number
+
+
+def test_a_bad_data_key_is_refused_at_start_up(make_app):
+    with pytest.raises(ConfigError, match="LOTSEN_DATA_KEY"):
+        make_app(LOTSEN_DATA_KEY="kort")
