@@ -135,7 +135,8 @@ def _init_extensions(app: Flask) -> None:
     crypto.init_app(app)
     if app.config["LOTSEN_ENV"] == "production" and not app.config["LOTSEN_DATA_KEY"]:
         log.warning("LOTSEN_DATA_KEY is not set: identity numbers are encrypted with a key derived from "
-                    "LOTSEN_SECRET_KEY; set a key of its own (flask --app wsgi forms new-key)")
+                    "LOTSEN_SECRET_KEY (changing the secret key would make them unreadable); `flask --app wsgi forms "
+                    "new-key` prints the setting that moves them to a key of their own")
     static.init_app(app)
     templating.init_app(app)
     transactions.init_app(app)

@@ -162,6 +162,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSEN_DRAFT_DAYS", 90, int, "days an order draft that was never sent is kept after its last change"),
     Setting("LOTSEN_SENT_MAIL_DAYS", 30, int, "days a sent (or given-up) mail is kept in the outbox"),
     Setting("LOTSEN_AUDIT_KEEP_MONTHS", 60, int, "months the audit log is kept (its own retention)"),
+    Setting("LOTSEN_SEARCH_LOG_MONTHS", 13, int, "months searches are kept (the self-service figures use them)"),
     Setting("LOTSEN_LOGIN_RATE_LIMIT", "5 per minute;20 per hour", str,
             "failed log-ins allowed for one user name from one address before that pair is refused for a while"),
     Setting("LOTSEN_LOGIN_ADDRESS_LIMIT", "30 per minute;300 per hour", str,

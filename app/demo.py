@@ -43,6 +43,7 @@ DEMO_USERS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
     ("rita.redaktor", "Rita Redaktör", "Kommunledningsförvaltningen", "Kommunikatör",
      ("editor:hr", "editor:payroll", "editor:it")),
     ("admin", "Administratör", "Kommunledningsförvaltningen", "Systemförvaltare", ("admin",)),
+    ("dora.dso", "Dora Dataskydd", "Kommunledningsförvaltningen", "Dataskyddsombud", ("auditor",)),
 )
 
 

@@ -133,6 +133,10 @@ def grant_role(user: User, role: Role, function_slug: str | None = None, source:
     for grant in user.role_grants:
         if grant.role == role and grant.function is function and grant.source == source:
             return grant
+    if actor is not None and role is Role.AUDITOR and (actor.id == user.id or _made_by(user, actor)):
+        # the auditor reads confidential content in a data subject's export: like a confidential function's role
+        raise RoleRefused(_l("The auditor role lets its holder read confidential cases in exports: another "
+                             "administrator must give it."), "roles")
     if actor is not None and actor.id == user.id and function is not None and function.is_confidential:
         raise RoleRefused(_l("You cannot give yourself a role in %(function)s, which handles confidential "
                              "cases. Ask another administrator to do it.", function=function.name), "roles")

@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app, has_app_context
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, String, type_coerce
 from sqlalchemy.types import TypeDecorator
 
 PREFIX = "enc:"
@@ -28,9 +28,11 @@ UNREADABLE = "[okrypterbart]"
 
 
 class DataKeys:
-    def __init__(self, keys: list[bytes]) -> None:
+    def __init__(self, keys: list[bytes], derived: bool = False) -> None:
+        self.keys, self.derived = keys, derived
         self.fernet = MultiFernet([Fernet(key) for key in keys])
-        self.index_key = hashlib.sha256(b"lotsen identity number index:" + keys[0]).digest()
+        # one hash key per data key: a value is stored under the first and found under any (during a rotation)
+        self.index_keys = [hashlib.sha256(b"lotsen identity number index:" + key).digest() for key in keys]
 
     def encrypt(self, text: str) -> str:
         return PREFIX + self.fernet.encrypt(text.encode()).decode()
@@ -42,18 +44,27 @@ class DataKeys:
             return UNREADABLE  # a key that is no longer configured: shown as such, never as an error page
 
     def keyed_hash(self, text: str) -> str:
-        return hmac.new(self.index_key, text.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self.index_keys[0], text.encode(), hashlib.sha256).hexdigest()
+
+    def keyed_hashes(self, text: str) -> list[str]:
+        return [hmac.new(key, text.encode(), hashlib.sha256).hexdigest() for key in self.index_keys]
 
 
 def keys_from(data_key: str, secret_key: str) -> DataKeys:
     """The keys of ``LOTSEN_DATA_KEY`` (validated), or one derived from the secret key when it is empty."""
     raw = [part.strip() for part in (data_key or "").split(",") if part.strip()]
-    if not raw:
-        raw = [base64.urlsafe_b64encode(hashlib.sha256(b"lotsen data key:" + secret_key.encode()).digest()).decode()]
+    derived = not raw
+    if derived:
+        raw = [derived_key(secret_key)]
     keys = [part.encode() for part in raw]
     for key in keys:
         Fernet(key)  # raises ValueError for a key that is not 32 url-safe base64 bytes
-    return DataKeys(keys)
+    return DataKeys(keys, derived)
+
+
+def derived_key(secret_key: str) -> str:
+    """The data key used while LOTSEN_DATA_KEY is empty (to keep it when moving to a key of one's own)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(b"lotsen data key:" + secret_key.encode()).digest()).decode()
 
 
 def new_key() -> str:
@@ -105,11 +116,26 @@ class EncryptedJSON(TypeDecorator):
 
 
 class KeyedHash(TypeDecorator):
-    """A value stored and compared as its keyed hash: ``column == "19900101-2302"`` finds it, the table does not
-    show it."""
+    """A value stored as its keyed hash (under the first key) and compared under every key:
+    ``column == "19900101-2302"`` finds it, before and after a rotation; the table does not show it."""
 
     impl = String(64)
     cache_ok = True
 
+    class Comparator(TypeDecorator.Comparator):
+        def __eq__(self, other):
+            if isinstance(other, str):
+                return type_coerce(self.expr, String).in_(data_keys().keyed_hashes(other))
+            return super().__eq__(other)
+
+    comparator_factory = Comparator
+
     def process_bind_param(self, value, dialect):
         return None if value is None else data_keys().keyed_hash(value)
+
+
+def unreadable(value: Any) -> bool:
+    """Whether ``value`` (decrypted JSON) holds an identity number no configured key could decrypt."""
+    found = []
+    _walk(value, lambda text: found.append(text) or text)
+    return UNREADABLE in found

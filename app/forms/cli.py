@@ -22,15 +22,27 @@ forms_cli = AppGroup("forms", help="Digital forms: check and render orders given
 
 @forms_cli.command("new-key")
 def new_key_command() -> None:
-    """Print a new key for LOTSEN_DATA_KEY (identity numbers at rest)."""
-    click.echo(crypto.new_key())
+    """Print a new key for LOTSEN_DATA_KEY (identity numbers at rest), with the setting to use while the numbers
+    are still under the key derived from LOTSEN_SECRET_KEY."""
+    key = crypto.new_key()
+    if crypto.data_keys().derived:
+        click.echo(f"LOTSEN_DATA_KEY={key},{crypto.derived_key(current_app.config['SECRET_KEY'])}")
+        click.echo("(the second key is the one in use now, derived from LOTSEN_SECRET_KEY: keep it until "
+                   "`flask --app wsgi forms rotate-key` has run, then set LOTSEN_DATA_KEY to the first alone)",
+                   err=True)
+    else:
+        click.echo(key)
 
 
 @forms_cli.command("rotate-key")
 def rotate_key_command() -> None:
     """Encrypt every stored identity number again with the first key of LOTSEN_DATA_KEY (after putting a new key
     first; the old ones may go once this has run)."""
-    count = services.reencrypt_orders()
+    try:
+        count = services.reencrypt_orders()
+    except services.KeyMissing as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"{count} orders written again with the first key of LOTSEN_DATA_KEY")
 

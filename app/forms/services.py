@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from app.auth.models import User
 from app.auth.services import get_function
-from app.core import audit
+from app.core import audit, crypto
 from app.core.db import add_unless_made, db, utcnow
 from app.core.pdf import render_pdf
 from app.core.permissions import Role
@@ -464,17 +464,27 @@ CLAIM_MINUTES = 15
 ROBOT_OUTCOMES = ("done", "failed")
 
 
+class KeyMissing(DomainError):  # noqa: N818
+    """A stored identity number that no configured key decrypts: rotating now would lose it."""
+
+
 def reencrypt_orders() -> int:
     """Write every order's and history entry's identity number again with the first ``LOTSEN_DATA_KEY`` (read
     with any of them), and its keyed hash for finding earlier employments; returns how many orders."""
     count = 0
     for submission in db.session.scalars(select(FormSubmission).execution_options(yield_per=500)):
+        if crypto.unreadable(submission.data):
+            raise KeyMissing(_l("Order %(id)s cannot be decrypted with the keys in LOTSEN_DATA_KEY: put the old key "
+                                "back (after the new one) and run this again.", id=submission.id))
         flag_modified(submission, "data")
         number = ((submission.data or {}).get("employee") or {}).get("personnummer")
         if submission.person_number and number:
             submission.person_number = number  # its keyed hash, with the current key
         count += 1
     for entry in db.session.scalars(select(FormHistory).where(FormHistory.data.is_not(None))):
+        if crypto.unreadable(entry.data):
+            raise KeyMissing(_l("Order %(id)s cannot be decrypted with the keys in LOTSEN_DATA_KEY: put the old key "
+                                "back (after the new one) and run this again.", id=entry.submission_id))
         flag_modified(entry, "data")
     db.session.flush()
     return count

@@ -26,7 +26,8 @@ def run_retention(dry_run: bool = False) -> list[services.CullCount]:
     """One run with the app's settings: the rules, then drafts and old mail."""
     config = current_app.config
     return services.run_retention(utcnow(), Path(config["LOTSEN_UPLOAD_PATH"]), config["LOTSEN_DRAFT_DAYS"],
-                                  config["LOTSEN_SENT_MAIL_DAYS"], config["LOTSEN_AUDIT_KEEP_MONTHS"], dry_run=dry_run)
+                                  config["LOTSEN_SENT_MAIL_DAYS"], config["LOTSEN_AUDIT_KEEP_MONTHS"],
+                                  config["LOTSEN_SEARCH_LOG_MONTHS"], dry_run=dry_run)
 
 
 def daily_retention() -> str:
@@ -77,6 +78,7 @@ def archive_export(out_dir: Path, numbers: tuple[str, ...], function_slug: str |
         metadata = services.archive_case(ticket, out_dir / ticket.number, render_pdf(html, archival=True),
                                          upload_root)
         audit.record(None, "archive.export", "ticket", ticket.number, f"{len(metadata['files'])} files")
+        db.session.commit()  # each case written is recorded, whatever happens to the next
         written.append({"case_number": ticket.number, "folder": ticket.number})
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "manifest.json").write_text(json.dumps({"format": services.ARCHIVE_FORMAT, "exported_at":

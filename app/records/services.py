@@ -121,13 +121,13 @@ def months_before(moment: datetime, months: int) -> datetime:
 def _due_cases(rule: RetentionRule, now: datetime) -> Select:
     """The ids of the cases ``rule`` culls now: resolved or closed long enough ago, no legal hold, not yet done;
     a function-wide rule leaves the categories that have rules of their own."""
+    ended = func.coalesce(Ticket.resolved_at, Ticket.closed_at)  # merged and closed cases have no resolution
     query = (select(Ticket.id).where(Ticket.function_id == rule.function_id,
-                                     Ticket.status.in_(CULLED_STATUSES), Ticket.resolved_at.is_not(None),
-                                     Ticket.resolved_at <= months_before(now, rule.months),
-                                     Ticket.legal_hold.is_(False))
+                                     Ticket.status.in_(CULLED_STATUSES), ended.is_not(None),
+                                     ended <= months_before(now, rule.months), Ticket.legal_hold.is_(False))
              .order_by(Ticket.id))
-    if rule.action == "anonymise":
-        query = query.where(Ticket.anonymised_at.is_(None))
+    if rule.action == "anonymise":  # not yet, or written to since (a late note is culled too)
+        query = query.where(Ticket.anonymised_at.is_(None) | (Ticket.last_activity_at > Ticket.anonymised_at))
     if rule.category_id is not None:
         return query.where(Ticket.category_id == rule.category_id)
     own_rules = select(RetentionRule.category_id).where(RetentionRule.kind == "case",
@@ -137,11 +137,13 @@ def _due_cases(rule: RetentionRule, now: datetime) -> Select:
 
 
 def _due_orders(rule: RetentionRule, now: datetime) -> Select:
-    """The ids of the approved orders of ``rule``'s form approved long enough ago, whose case has no legal hold."""
+    """The ids of the sent orders of ``rule``'s form approved (or, never approved, last changed) long enough ago,
+    whose case has no legal hold (drafts have their own rule)."""
     held = exists().where(Ticket.id == FormSubmission.ticket_id, Ticket.legal_hold.is_(True))
+    since = func.coalesce(FormSubmission.approved_at, FormSubmission.updated_at)  # never approved: last change
     query = (select(FormSubmission.id).where(FormSubmission.form_slug == rule.form_slug,
-                                             FormSubmission.status == "approved",
-                                             FormSubmission.approved_at <= months_before(now, rule.months), ~held)
+                                             FormSubmission.status != "draft",
+                                             since <= months_before(now, rule.months), ~held)
              .order_by(FormSubmission.id))
     if rule.action == "anonymise":
         query = query.where(FormSubmission.anonymised_at.is_(None))
@@ -180,6 +182,7 @@ def anonymise_cases(ticket_ids: list[int], upload_root: Path, now: datetime) -> 
     text, authors or attachments."""
     stand_in = anonymised_person()
     _remove_attachments(ticket_ids, upload_root)
+    _forget_case_traces(ticket_ids)  # first: it finds the question's searches by the form token cleared below
     for ticket in db.session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids))):
         if ticket.anonymised_at is None:
             ticket.requester_department = ticket.requester.department
@@ -190,7 +193,6 @@ def anonymise_cases(ticket_ids: list[int], upload_root: Path, now: datetime) -> 
         kept = KEPT_EVENT_DATA.get(event.kind, ())
         event.body, event.author_id = "", None
         event.data = {key: value for key, value in (event.data or {}).items() if key in kept}
-    _forget_case_traces(ticket_ids)
     db.session.flush()
 
 
@@ -210,14 +212,29 @@ def delete_cases(ticket_ids: list[int], upload_root: Path) -> None:
 
 
 def _forget_case_traces(ticket_ids: list[int]) -> None:
-    """Notifications and presence about the cases (they name them for people)."""
+    """Notifications and presence about the cases (they name them for people), and the searches typed into the
+    question forms that became them (their text is the question's)."""
     for model in (Notification, TicketPresence):
         db.session.execute(delete(model).where(model.ticket_id.in_(ticket_ids)))
+    tokens = select(Ticket.submit_token).where(Ticket.id.in_(ticket_ids), Ticket.submit_token.is_not(None))
+    db.session.execute(delete(SearchLog).where(SearchLog.ask_token.in_(tokens)))
+
+
+def _cases_of_orders(order_ids: list[int]) -> list[int]:
+    """The case each order made and the follow-up cases it opened (they carry the employee's name)."""
+    own = select(FormSubmission.ticket_id).where(FormSubmission.id.in_(order_ids),
+                                                 FormSubmission.ticket_id.is_not(None))
+    follow = select(FormFollowUp.ticket_id).where(FormFollowUp.submission_id.in_(order_ids),
+                                                  FormFollowUp.ticket_id.is_not(None))
+    return sorted(set(db.session.scalars(own)) | set(db.session.scalars(follow)))
 
 
 def anonymise_orders(order_ids: list[int], upload_root: Path, now: datetime) -> None:
     """Remove everything about the person from these orders (the form's fields, the identity number, comments,
-    the stored documents); the form, its dates and its status stay."""
+    the stored documents) and anonymise the cases they made; the form, its dates and its status stay."""
+    cases = _cases_of_orders(order_ids)
+    if cases:
+        anonymise_cases(cases, upload_root, now)
     for order in db.session.scalars(select(FormSubmission).where(FormSubmission.id.in_(order_ids))):
         for document in list(order.documents):
             remove_file_after_commit(document_path(document, upload_root))
@@ -229,7 +246,12 @@ def anonymise_orders(order_ids: list[int], upload_root: Path, now: datetime) -> 
     db.session.flush()
 
 
-def delete_orders(order_ids: list[int], upload_root: Path) -> None:
+def delete_orders(order_ids: list[int], upload_root: Path, now: datetime) -> None:
+    """Delete these orders with their history and documents; the cases they made are anonymised (their figures
+    stay in the reports)."""
+    cases = _cases_of_orders(order_ids)
+    if cases:
+        anonymise_cases(cases, upload_root, now)
     for order in db.session.scalars(select(FormSubmission).where(FormSubmission.id.in_(order_ids))):
         for document in order.documents:
             remove_file_after_commit(document_path(document, upload_root))
@@ -245,14 +267,15 @@ def _cull(rule: RetentionRule, ids: list[int], upload_root: Path, now: datetime)
     elif rule.action == "anonymise":
         anonymise_orders(ids, upload_root, now)
     else:
-        delete_orders(ids, upload_root)
+        delete_orders(ids, upload_root, now)
 
 
 def run_retention(now: datetime, upload_root: Path, draft_days: int, mail_days: int, audit_months: int = 60,
-                  dry_run: bool = False) -> list[CullCount]:
+                  search_months: int = 13, dry_run: bool = False) -> list[CullCount]:
     """Apply every rule, then remove drafts untouched for ``draft_days``, mail sent (or given up) more than
-    ``mail_days`` ago, and audit entries older than ``audit_months``. Each rule's count is logged and audited,
-    never what it culled. With ``dry_run`` nothing changes and the counts say what would go."""
+    ``mail_days`` ago, searches older than ``search_months`` and audit entries older than ``audit_months``.
+    Each rule's count is logged and audited, never what it culled. With ``dry_run`` nothing changes and the
+    counts say what would go."""
     counts = []
     for rule in list_rules():
         ids = list(db.session.scalars(_due_cases(rule, now) if rule.kind == "case" else _due_orders(rule, now)))
@@ -263,7 +286,7 @@ def run_retention(now: datetime, upload_root: Path, draft_days: int, mail_days: 
     drafts = list(db.session.scalars(select(FormSubmission.id).where(
         FormSubmission.status == "draft", FormSubmission.updated_at <= now - timedelta(days=draft_days))))
     if drafts and not dry_run:
-        delete_orders(drafts, upload_root)
+        delete_orders(drafts, upload_root, now)
     counts.append(CullCount(f"drafts never sent, {draft_days} days", "delete", len(drafts)))
     old_mail = (OutboxMessage.sent_at <= now - timedelta(days=mail_days)) | (
         OutboxMessage.failed.is_(True) & (OutboxMessage.created_at <= now - timedelta(days=mail_days)))
@@ -271,6 +294,11 @@ def run_retention(now: datetime, upload_root: Path, draft_days: int, mail_days: 
     if mails and not dry_run:
         db.session.execute(delete(OutboxMessage).where(old_mail))
     counts.append(CullCount(f"sent mail, {mail_days} days", "delete", mails))
+    old_searches = SearchLog.created_at < months_before(now, search_months)
+    searches = db.session.scalar(select(func.count(SearchLog.id)).where(old_searches)) or 0
+    if searches and not dry_run:
+        db.session.execute(delete(SearchLog).where(old_searches))
+    counts.append(CullCount(f"search log, {search_months} months", "delete", searches))
     oldest_kept = months_before(now, audit_months)
     entries = (db.session.scalar(select(func.count(audit.AuditEntry.id)).where(
         audit.AuditEntry.created_at < oldest_kept)) or 0) if dry_run else audit.cull_entries(oldest_kept)
@@ -288,15 +316,16 @@ EXPORT_README = """Lotsen: allt som finns om en person / everything Lotsen holds
 
 person.json    kontot, roller / the account and its roles
 cases.json     ärenden personen ställt eller registrerat, med händelser / cases they asked or registered
-orders.json    beställningar personen gjort eller som gäller personnumret / orders they made or about them
+orders.json    beställningar som gäller personnumret / orders about them (by identity number)
 searches.json  sökningar personen gjort / their searches
 audit.json     granskningsloggens poster av och om personen / audit entries by and about them
 files/         bilagor och godkända dokument / attachments and approved documents
 
 {withheld}"""
-WITHHELD = ("Ärenden hos en sekretessfunktion (HR, lön) listas utan innehåll: innehållet lämnas ut av den som har\n"
-            "rollen granskare (dataskyddsombudet). / Cases with a confidential function are listed without their\n"
-            "content: the content is exported by someone with the auditor role (the data protection officer).\n")
+WITHHELD = ("Ärenden hos en sekretessfunktion (HR, lön), beställningar och sådana sökningar listas utan innehåll:\n"
+            "innehållet lämnas ut av den som har rollen granskare (dataskyddsombudet). / Cases with a confidential\n"
+            "function (HR, payroll), orders and such searches are listed without their content: the content is\n"
+            "exported by someone with the auditor role (the data protection officer).\n")
 
 
 def _when(value: datetime | None) -> str | None:
@@ -305,8 +334,10 @@ def _when(value: datetime | None) -> str | None:
 
 def export_person(actor: User, person: User, person_number: str | None, upload_root: Path) -> bytes:
     """A ZIP of everything Lotsen holds about ``person`` (JSON files and the documents), for a data subject's
-    request; audited. Content of cases with a confidential function goes only to an exporter who holds the
-    auditor role (otherwise those cases are listed without it), as nobody else may read them."""
+    request; audited. Content of cases with a confidential function, of orders about the person (found by
+    ``person_number``) and of searches made for a confidential function goes only to an exporter who holds the
+    auditor role, each such read audited; otherwise they are listed without it. Cases the person registered for
+    someone else are listed without their content (they are the other person's)."""
     may_read_confidential = actor.has_role(Role.AUDITOR)
     files: dict[str, Path] = {}
     cases, withheld = [], False
@@ -315,10 +346,14 @@ def export_person(actor: User, person: User, person_number: str | None, upload_r
         row = {"number": ticket.number, "function": ticket.function.slug, "status": ticket.status,
                "created_at": _when(ticket.created_at), "resolved_at": _when(ticket.resolved_at),
                "asked_by_the_person": ticket.requester_id == person.id}
-        if holds_confidential(ticket) and not may_read_confidential:
-            withheld = True
-            cases.append(row | {"content": "withheld: confidential function"})
+        confidential = holds_confidential(ticket)
+        if (confidential and not may_read_confidential) or ticket.requester_id != person.id:
+            withheld = withheld or confidential
+            cases.append(row | {"content": "withheld: confidential function" if confidential else
+                                "not included: the case is another person's, registered by this one"})
             continue
+        if confidential:
+            audit.record(actor.id, "download", "ticket", ticket.number, "data subject export")
         events = []
         for event in ticket.events:
             names = []
@@ -332,23 +367,33 @@ def export_person(actor: User, person: User, person_number: str | None, upload_r
         cases.append(row | {"subject": ticket.subject, "description": ticket.description,
                             "category": ticket.category.slug if ticket.category else None, "rating": ticket.rating,
                             "rating_comment": ticket.rating_comment, "events": events})
-    about = FormSubmission.owner_id == person.id
-    if person_number:
-        about = about | (FormSubmission.person_number == person_number)
     orders = []
-    for order in db.session.scalars(select(FormSubmission).where(about).order_by(FormSubmission.id)):
+    about_them = select(FormSubmission).where(FormSubmission.person_number == person_number) if person_number else None
+    for order in db.session.scalars(about_them.order_by(FormSubmission.id)) if about_them is not None else ():
+        if not may_read_confidential:  # orders are HR's and payroll's: like their cases
+            withheld = True
+            orders.append({"id": order.id, "form": order.form_slug, "status": order.status,
+                           "content": "withheld: confidential function"})
+            continue
+        audit.record(actor.id, "download", "form_submission", order.id, "data subject export")
         documents = []
         for document in order.documents:
             name = f"files/orders/{order.id}-v{document.version}.pdf"
             files[name] = document_path(document, upload_root)
             documents.append(name)
         orders.append({"id": order.id, "form": order.form_slug, "status": order.status, "title": order.title,
-                       "made_by_the_person": order.owner_id == person.id, "data": order.data,
+                       "data": order.data,
                        "created_at": _when(order.created_at), "approved_at": _when(order.approved_at),
                        "history": [{"action": h.action, "comment": h.comment, "at": _when(h.created_at)}
                                    for h in order.history], "documents": documents})
-    searches = [{"query": query, "at": _when(at)} for query, at in db.session.execute(
-        select(SearchLog.query, SearchLog.created_at).where(SearchLog.user_id == person.id).order_by(SearchLog.id))]
+    confidential_functions = set(db.session.scalars(select(SupportFunction.id).where(
+        SupportFunction.is_confidential.is_(True))))
+    searches = []
+    typed = select(SearchLog.query, SearchLog.created_at, SearchLog.function_id).where(SearchLog.user_id == person.id)
+    for query, at, function_id in db.session.execute(typed.order_by(SearchLog.id)):
+        hidden = function_id in confidential_functions and not may_read_confidential
+        withheld = withheld or hidden
+        searches.append({"query": "withheld: confidential function" if hidden else query, "at": _when(at)})
     entries = [{"at": _when(e.created_at), "by": e.user_id, "action": e.action, "object": f"{e.object_type}:"
                 f"{e.object_id}", "detail": e.detail} for e in db.session.scalars(
         select(audit.AuditEntry).where((audit.AuditEntry.user_id == person.id) | (
@@ -410,7 +455,7 @@ def archive_case(ticket: Ticket, folder: Path, case_pdf: bytes, upload_root: Pat
         "title": ticket.subject,
         "function": {"slug": ticket.function.slug, "name": ticket.function.name_sv},
         "category": ticket.category.slug if ticket.category else None,
-        "classification": "sekretess" if ticket.function.is_confidential else "offentlig",
+        "classification": "sekretess" if holds_confidential(ticket) else "offentlig",
         "status": ticket.status,
         "dates": {"registered": _when(ticket.created_at), "resolved": _when(ticket.resolved_at),
                   "closed": _when(ticket.closed_at)},

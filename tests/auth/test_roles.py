@@ -17,7 +17,7 @@ def test_everyone_is_an_employee(create_user):
 
 def test_one_user_can_hold_several_roles(create_user):
     user = create_user("multi", roles=["manager", "specialist:hr", "specialist:payroll", "editor:it", "lead:it",
-                                       "admin"])
+                                       "admin", "auditor"])
     assert user.roles == set(Role)
     assert [f.slug for f in user.functions_for("specialist")] == ["hr", "payroll"]
     assert user.has_role("editor", "it")

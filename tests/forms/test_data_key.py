@@ -51,3 +51,30 @@ def test_the_key_is_rotated_without_losing_a_number(make_app, people):
 def test_a_bad_data_key_is_refused_at_start_up(make_app):
     with pytest.raises(ConfigError, match="LOTSEN_DATA_KEY"):
         make_app(LOTSEN_DATA_KEY="kort")
+
+
+def test_numbers_are_found_during_a_rotation_and_a_rotation_never_loses_one(make_app, people):
+    """Review: with the new key first, lookups missed until rotate-key ran; rotate-key without the old key wrote
+    "[okrypterbart]" over every number."""
+    number = EXAMPLE["employee"]["personnummer"]
+    first, second = crypto.new_key(), crypto.new_key()
+    app_one = make_app(LOTSEN_DATA_KEY=first)
+    with app_one.app_context():
+        browser = app_one.test_client()
+        browser.post("/login", data={"username": "anna", "password": "ett-bra-losenord"})
+        assert browser.post("/forms/employment-contract/new",
+                            data=flat(EXAMPLE) | {"action": "submit"}).status_code == 302
+    with make_app(LOTSEN_DATA_KEY=f"{second},{first}").app_context():
+        assert db.session.scalar(select(FormSubmission.id).where(FormSubmission.person_number == number))
+    lost = make_app(LOTSEN_DATA_KEY=second)
+    with lost.app_context():
+        result = lost.test_cli_runner().invoke(args=["forms", "rotate-key"])
+        assert result.exit_code != 0 and "kan inte dekrypteras" in result.output
+    with make_app(LOTSEN_DATA_KEY=first).app_context():
+        db.session.remove()
+        assert db.session.scalar(select(FormSubmission)).data["employee"]["personnummer"] == number
+
+
+def test_new_key_shows_how_to_leave_the_derived_key(app, runner):
+    result = runner.invoke(args=["forms", "new-key"])
+    assert result.exit_code == 0 and result.output.startswith("LOTSEN_DATA_KEY=") and "," in result.output

@@ -123,3 +123,42 @@ def test_a_person_s_data_as_a_zip_for_a_data_subject_request(app, people, client
     auth.logout()
     auth.login("hanna")
     assert client.post(f"/admin/users/{people['erik'].id}/export", data={}).status_code == 403
+
+
+def test_an_administrator_cannot_make_themselves_auditor(app, people, client, auth):
+    """Review: the auditor role reads confidential cases in exports: nobody may give it to themselves."""
+    admin = people["admin"]
+    with pytest.raises(auth_services.RoleRefused):
+        auth_services.grant_role(admin, auth_services.Role.AUDITOR, actor=admin)
+    db.session.rollback()
+    auth_services.grant_role(people["erik"], auth_services.Role.AUDITOR, actor=admin)  # another person: yes
+
+
+def test_the_export_withholds_orders_confidential_searches_and_others_cases_from_a_plain_admin(
+        app, people, client, auth, create_ticket):
+    """Review: an administrator without the auditor role got the decrypted identity number and the order's data,
+    HR searches and the full text of cases the person had registered for someone else."""
+    import io
+    import json
+    import zipfile
+
+    from app.selfservice.models import SearchLog
+    from tests.forms.test_orders import flat
+    from tests.forms.test_robot_queue import END
+
+    auth.login("anna")
+    assert client.post("/forms/employment-end/new", data=flat(END) | {"action": "submit"}).status_code == 302
+    auth.logout()
+    registered = create_ticket("it", "kalle", subject="Kollegans dator", description="Kalles skärm är trasig")
+    registered.created_by_id = people["erik"].id
+    hr = auth_services.get_function("hr")
+    db.session.add(SearchLog(query="sjukskrivning", normalized="sjukskrivning", user_id=people["erik"].id,
+                             function_id=hr.id))
+    db.session.commit()
+    auth.login("chef.admin")
+    data = client.post(f"/admin/users/{people['erik'].id}/export", data={"person_number": "19900101-2302"}).data
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    everything = " ".join(archive.read(name).decode(errors="replace") for name in archive.namelist())
+    assert "19900101-2302" not in everything and "Öberg" not in everything
+    assert "Kalles skärm" not in everything and "sjukskrivning" not in everything
+    assert json.loads(archive.read("orders.json"))[0]["content"] == "withheld: confidential function"

@@ -302,3 +302,69 @@ def test_cases_go_to_the_e_archive_as_pdf_a_with_metadata(app, people, old_case,
     assert "Anteckning" in text and ticket.number in text  # the whole case, internal notes included
     assert json.loads((out / "manifest.json").read_text())["cases"] == [{"case_number": ticket.number,
                                                                           "folder": ticket.number}]
+
+
+# --- faults found in review -------------------------------------------------------------------------------------
+def test_closed_and_merged_cases_are_culled_too(app, people, old_case):
+    """Review: a case closed (or merged) without a resolution has no resolved_at and was never culled."""
+    ticket = old_case()
+    ticket.status, ticket.resolved_at, ticket.closed_at = "closed", None, services.months_before(utcnow(), 30)
+    db.session.commit()
+    _rule(people["admin"], "hr", 24, "anonymise")
+    assert _run(app)[0].count == 1
+
+
+def test_a_case_written_to_after_anonymisation_is_anonymised_again(app, people, old_case, calendar, mail_context):
+    ticket_id = old_case().id
+    _rule(people["admin"], "hr", 24, "anonymise")
+    _run(app)
+    tickets.add_reply(db.session.get(Ticket, ticket_id), people["hanna"], f"Ny anteckning om {SECRET}", public=False,
+                      calendar=calendar, mail=mail_context)
+    db.session.commit()
+    assert _run(app)[0].count == 1
+    assert SECRET not in _everything_stored_about(ticket_id)
+
+
+def test_orders_never_approved_are_culled_from_their_last_change_with_their_cases(app, people, client, auth):
+    """Review: returned or untouched sent orders were kept for ever, and culling an order left the employee's
+    name in the case it made and in the follow-up cases."""
+    auth.login("anna")
+    assert client.post("/forms/employment-end/new", data=flat(END) | {"action": "submit"}).status_code == 302
+    auth.logout()
+    order = db.session.scalar(select(FormSubmission))
+    assert order.status == "submitted"
+    order.updated_at = services.months_before(utcnow(), 13)
+    case_id = order.ticket_id
+    services.save_rule(people["admin"], "form", 12, "delete", form_slug="employment-end")
+    db.session.commit()
+    assert [c.count for c in _run(app) if "form employment-end" in c.rule] == [1]
+    assert db.session.scalar(select(func.count(FormSubmission.id))) == 0
+    case = db.session.get(Ticket, case_id)
+    assert case.anonymised_at is not None and "Öberg" not in case.subject + case.description
+
+
+def test_searches_of_a_culled_case_and_old_searches_go(app, people, old_case):
+    from app.selfservice.models import SearchLog
+
+    ticket = old_case()
+    ticket.submit_token = "formular-1"
+    db.session.add_all([SearchLog(query=SECRET, normalized=SECRET, ask_token="formular-1", user_id=people["erik"].id),
+                        SearchLog(query="semester", normalized="semester",
+                                  created_at=services.months_before(utcnow(), 14)),
+                        SearchLog(query="lön", normalized="lön")])
+    db.session.commit()
+    _rule(people["admin"], "hr", 24, "anonymise")
+    counts = _run(app)
+    assert [c.count for c in counts if c.rule.startswith("search log")] == [1]
+    assert sorted(db.session.scalars(select(SearchLog.query))) == ["lön"]
+
+
+def test_the_archive_classifies_a_case_that_left_hr_as_confidential(app, people, old_case, runner, tmp_path):
+    import json
+
+    ticket = old_case()
+    tickets.reroute(ticket, people["hanna"], "it", "fel kö", tickets.WorkingCalendar.from_config("08:00-17:00"))
+    db.session.commit()
+    out = tmp_path / "arkiv"
+    assert runner.invoke(args=["archive", "export", str(out), "--case", ticket.number]).exit_code == 0
+    assert json.loads((out / ticket.number / "metadata.json").read_text())["classification"] == "sekretess"
