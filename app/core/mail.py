@@ -34,7 +34,7 @@ import ssl
 import time
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -103,6 +103,11 @@ def _build(message: OutboxMessage, sender: str) -> EmailMessage:
     mail["To"] = message.recipient
     mail["Subject"] = _CONTROL_CHARACTERS.sub(" ", message.subject)  # rows queued before enqueue cleaned it
     mail["Message-ID"] = message.message_id
+    mail["Date"] = format_datetime(utcnow())  # RFC 5322 requires it; the time of this attempt
+    # Lotsen's mail is machine mail: no out-of-office or other automatic answer to it (RFC 3834; Exchange reads
+    # X-Auto-Response-Suppress), so an auto-reply can never start a loop with a desk that reads mail
+    mail["Auto-Submitted"] = "auto-generated"
+    mail["X-Auto-Response-Suppress"] = "All"
     mail.set_content(message.body)
     return mail
 

@@ -277,3 +277,20 @@ def test_the_worker_survives_a_database_error(app, runner, monkeypatch, smtp_ser
     assert len(calls) == 3 and len(inbox.messages) == 1
     assert pauses[:2] == [1, 2], "the pause grows while the database is away"
     assert "server closed the connection" in result.output
+
+
+def test_lotsen_s_mail_says_it_is_automatic_and_when_it_was_sent(app, smtp_server):
+    """Issue 18: a Date header (RFC 5322 requires one, Lotsen sent none) and the marks that stop out-of-office
+    and other automatic answers (RFC 3834 Auto-Submitted, Exchange's X-Auto-Response-Suppress): no mail loop can
+    start from Lotsen's own notifications."""
+    from email.utils import parsedate_to_datetime
+
+    controller, inbox = smtp_server
+    config = {**app.config, "LOTSEN_SMTP_HOST": "127.0.0.1", "LOTSEN_SMTP_PORT": controller.port}
+    enqueue("erik@kommun.example", "Ärende LOT-2026-000001", "Svar på ditt ärende")
+    db.session.commit()
+    assert send_due(config, app.instance_path) == (1, 0)
+    received = inbox.messages[0]
+    assert abs((parsedate_to_datetime(received["Date"]) - utcnow()).total_seconds()) < 60
+    assert received["Auto-Submitted"] == "auto-generated"
+    assert received["X-Auto-Response-Suppress"] == "All"
