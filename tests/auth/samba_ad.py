@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -87,9 +86,10 @@ class SambaDC:
         self._certificates()
         self._provision()
         log = (self.root / "samba.out").open("wb")
+        # in the test run's own process group: if the run is killed, the DC goes with it and frees its ports
         self.process = subprocess.Popen(
             ["samba", "-i", "-M", "single", "-s", str(self.root / "dc/etc/smb.conf")],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -107,11 +107,12 @@ class SambaDC:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.terminate()
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.kill()
+                self.process.wait(5)
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _certificates(self) -> None:
