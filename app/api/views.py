@@ -10,7 +10,7 @@ import json
 import re
 from pathlib import Path
 
-from flask import current_app, jsonify, make_response, request, url_for
+from flask import current_app, g, jsonify, make_response, request, url_for
 from flask_babel import force_locale
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
@@ -163,7 +163,8 @@ def _caller(scope: str):
     session (the widgets)."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        token = token_for(header[7:].strip())
+        # the directory re-check before the request may have looked the token up already
+        token = g.lotsen_bearer_token if "lotsen_bearer_token" in g else token_for(header[7:].strip())
         if token is not None and scope not in token.scope_list:
             raise _ScopeMissing(scope)
         return (token.user if token else None), True

@@ -3,7 +3,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from limits import parse_many
@@ -43,7 +43,7 @@ def recheck_directory_user():
     user = current_user._get_current_object() if current_user.is_authenticated else None
     header = request.headers.get("Authorization", "")
     if user is None and header.lower().startswith("bearer "):  # a robot with a person's access token
-        token = services.token_for(header[7:].strip())
+        token = g.lotsen_bearer_token = services.token_for(header[7:].strip())  # the API reuses it
         user = token.user if token else None
     if user is None or not services.directory_recheck_due(user, hours) or not services.claim_directory_recheck(user):
         return
@@ -53,6 +53,7 @@ def recheck_directory_user():
     if ended:
         logout_user()
         session.clear()
+        g.lotsen_bearer_token = None  # its token is revoked with the rest
 
 
 def _pair_limit() -> str:

@@ -42,19 +42,27 @@ def retention():
             services.delete_rule(current_user, db.get_or_404(RetentionRule, form.get("rule_id", type=int)))
             flash(_("The retention rule is removed."), "success")
             return redirect(url_for("records.retention"))
-        kind = form.get("kind", "")
         function = next((f for f in functions if f.slug == form.get("function")), None)
         category = next((c for c in list_categories() if c.slug == form.get("category")), None)
-        services.save_rule(current_user, kind, form.get("months", type=int) or 0, form.get("cull", ""),
-                           form.get("decision", ""), function=function, category=category,
-                           form_slug=form.get("form_slug") if form.get("form_slug") in FORMS else None)
+        try:
+            services.save_rule(current_user, form.get("kind", ""), form.get("months", type=int) or 0,
+                               form.get("cull", ""), form.get("decision", ""), function=function, category=category,
+                               form_slug=form.get("form_slug") if form.get("form_slug") in FORMS else None)
+        except services.RetentionRefused as exc:  # the page again, with what was typed and what is wrong
+            db.session.rollback()
+            return _retention_page(functions, typed=form, error=str(exc)), 400
         flash(_("The retention rule is saved."), "success")
         return redirect(url_for("records.retention"))
+    return _retention_page(functions)
+
+
+def _retention_page(functions, typed=None, error: str | None = None) -> str:
     now = utcnow()
     rules = services.list_rules()
     return render_template("records/retention.html", rules=rules, confirm=ConfirmForm(), functions=functions,
                            categories=list_categories(), forms=FORMS, actions=RETENTION_ACTIONS,
-                           due={rule.id: services.due_count(rule, now) for rule in rules})
+                           due={rule.id: services.due_count(rule, now) for rule in rules},
+                           typed=typed or {}, error=error)
 
 
 def _day(name: str) -> datetime | None:
@@ -110,8 +118,9 @@ def export_person(user_id: int):
     if raw:
         try:
             number = parse_identity_number(raw, today).normal
-        except ValueError as exc:
-            raise services.RetentionRefused(str(exc), field="person_number") from exc
+        except ValueError as exc:  # the form again, with what was typed and what is wrong
+            return render_template("records/export.html", person=person, confirm=ConfirmForm(), typed=raw,
+                                   error=str(exc)), 400
     data = services.export_person(current_user, person, number, Path(current_app.config["LOTSEN_UPLOAD_PATH"]))
     return Response(data, mimetype="application/zip", headers={
         "Content-Disposition": f'attachment; filename="lotsen-{person.username}-{today.isoformat()}.zip"'})

@@ -241,6 +241,7 @@ def test_administrators_set_rules_in_the_browser(app, people, client, auth, old_
     bad = client.post("/admin/retention", data={"kind": "case", "function": "hr",
                                                 "months": "0", "cull": "delete"}, follow_redirects=True)
     assert "mellan 1 och 1 200 månader" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and 'value="0"' in bad.get_data(as_text=True)  # what was typed stays
     assert client.post("/admin/retention", data={"action": "delete",
                                                  "rule_id": rule.id}).status_code == 302
     assert db.session.scalar(select(func.count(RetentionRule.id))) == 0
