@@ -27,15 +27,20 @@ def test_a_dump_shows_no_identity_number(app, people, client, auth):
     assert number not in raw and number[-4:] not in raw and "enc:" in raw
 
 
+def _order_under_key(make_app, key: str) -> None:
+    """Anna sends the example contract to an app whose LOTSEN_DATA_KEY is ``key``."""
+    app = make_app(LOTSEN_DATA_KEY=key)
+    with app.app_context():
+        browser = app.test_client()
+        browser.post("/login", data={"username": "anna", "password": "ett-bra-losenord"})
+        assert browser.post("/forms/employment-contract/new",
+                            data=flat(EXAMPLE) | {"action": "submit"}).status_code == 302
+
+
 def test_the_key_is_rotated_without_losing_a_number(make_app, people):
     number = EXAMPLE["employee"]["personnummer"]
     first, second = crypto.new_key(), crypto.new_key()
-    app_one = make_app(LOTSEN_DATA_KEY=first)
-    with app_one.app_context():
-        client_one = app_one.test_client()
-        client_one.post("/login", data={"username": "anna", "password": "ett-bra-losenord"})
-        assert client_one.post("/forms/employment-contract/new",
-                               data=flat(EXAMPLE) | {"action": "submit"}).status_code == 302
+    _order_under_key(make_app, first)
     app_two = make_app(LOTSEN_DATA_KEY=f"{second},{first}")
     with app_two.app_context():
         result = app_two.test_cli_runner().invoke(args=["forms", "rotate-key"])
@@ -58,12 +63,7 @@ def test_numbers_are_found_during_a_rotation_and_a_rotation_never_loses_one(make
     "[okrypterbart]" over every number."""
     number = EXAMPLE["employee"]["personnummer"]
     first, second = crypto.new_key(), crypto.new_key()
-    app_one = make_app(LOTSEN_DATA_KEY=first)
-    with app_one.app_context():
-        browser = app_one.test_client()
-        browser.post("/login", data={"username": "anna", "password": "ett-bra-losenord"})
-        assert browser.post("/forms/employment-contract/new",
-                            data=flat(EXAMPLE) | {"action": "submit"}).status_code == 302
+    _order_under_key(make_app, first)
     with make_app(LOTSEN_DATA_KEY=f"{second},{first}").app_context():
         assert db.session.scalar(select(FormSubmission.id).where(FormSubmission.person_number == number))
     lost = make_app(LOTSEN_DATA_KEY=second)

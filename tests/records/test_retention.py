@@ -24,7 +24,7 @@ from app.tickets import routing
 from app.tickets import services as tickets
 from app.tickets.models import Notification, Ticket, TicketAttachment, TicketEvent
 from tests.forms.test_orders import flat
-from tests.forms.test_robot_queue import END
+from tests.forms.test_robot_queue import END, _approved_end_orders
 
 SECRET = "Åsa Öbergs sjukskrivning 19900101-2302"
 
@@ -153,22 +153,8 @@ def test_a_category_rule_comes_before_the_function_s(app, people, old_case):
     assert db.session.get(Ticket, in_second) is None
 
 
-def _approved_orders(client, auth, count: int) -> list[int]:
-    auth.login("anna")
-    for i in range(count):
-        data = flat(END) | {"employee__first_name": f"Person{i}", "action": "submit"}
-        assert client.post("/forms/employment-end/new", data=data).status_code == 302
-    auth.logout()
-    auth.login("hanna")
-    ids = db.session.scalars(select(FormSubmission.id).order_by(FormSubmission.id)).all()
-    for submission_id in ids:
-        client.post(f"/forms/{submission_id}/approve", data={})
-    auth.logout()
-    return ids
-
-
 def test_orders_are_anonymised_with_their_documents(app, people, client, auth):
-    [order_id] = _approved_orders(client, auth, 1)
+    [order_id] = _approved_end_orders(client, auth, 1)
     order = db.session.get(FormSubmission, order_id)
     assert order.status == "approved" and order.person_number
     pdfs = [_upload_root(app) / "forms" / d.stored_name for d in order.documents]
