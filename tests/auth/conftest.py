@@ -117,8 +117,9 @@ def ldap_app(make_app, slapd):
 def samba_dc():
     """A running Samba AD domain controller (tests/auth/samba_ad.py), provisioned once per test session. Where
     one cannot run, the tests that need it are skipped, except in CI (``CI`` set), where that is a failure."""
-    from tests.auth.samba_ad import SambaDC, unavailable_reason
+    from tests.auth.samba_ad import SambaDC, reap_stale_dcs, unavailable_reason
 
+    reap_stale_dcs()
     reason = unavailable_reason()
     if reason:
         if os.environ.get("CI"):

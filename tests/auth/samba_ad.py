@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -64,6 +65,27 @@ def _free(port: int) -> bool:
     return True
 
 
+def reap_stale_dcs() -> None:
+    """Stop test DCs that a killed test run left behind (Samba leads a process group of its own, so it outlives
+    the run) and remove their folders: only DCs this module started, found by their pid files under /tmp, whose
+    test run has ended."""
+    for pid_file in Path("/tmp").glob("lotsen-samba-*/dc/samba.pid"):
+        owner = pid_file.parent.parent / "owner.pid"  # the test run that started it: still alive, leave it
+        if owner.exists() and Path(f"/proc/{owner.read_text().strip()}").exists():
+            continue
+        try:
+            pid = int(pid_file.read_text().split()[0])
+            if "samba" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+                os.kill(pid, signal.SIGTERM)
+                for _ in range(50):
+                    if not Path(f"/proc/{pid}").exists():
+                        break
+                    time.sleep(0.1)
+        except (OSError, ValueError, IndexError):
+            pass
+        shutil.rmtree(pid_file.parent.parent, ignore_errors=True)
+
+
 def unavailable_reason() -> str | None:
     """Why a Samba DC cannot run here, or None."""
     if shutil.which("samba") is None or shutil.which("samba-tool") is None or shutil.which("openssl") is None:
@@ -77,16 +99,20 @@ def unavailable_reason() -> str | None:
 
 class SambaDC:
     def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="lotsen-samba-", dir="/tmp"))
-        self.ca_file = str(self.root / "ca.pem")
+        self.root = Path("/nonexistent")  # a temporary folder from start() on
         self.process: subprocess.Popen | None = None
+
+    @property
+    def ca_file(self) -> str:
+        return str(self.root / "ca.pem")
 
     # --- life cycle -----------------------------------------------------------------------------------------
     def start(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="lotsen-samba-", dir="/tmp"))
+        (self.root / "owner.pid").write_text(str(os.getpid()))
         self._certificates()
         self._provision()
         log = (self.root / "samba.out").open("wb")
-        # in the test run's own process group: if the run is killed, the DC goes with it and frees its ports
         self.process = subprocess.Popen(
             ["samba", "-i", "-M", "single", "-s", str(self.root / "dc/etc/smb.conf")],
             stdout=log, stderr=subprocess.STDOUT)
@@ -113,7 +139,8 @@ class SambaDC:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
-        shutil.rmtree(self.root, ignore_errors=True)
+        if self.root.name.startswith("lotsen-samba-"):
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def _certificates(self) -> None:
         """A test CA and a server certificate for 127.0.0.1 signed by it (openssl)."""
