@@ -24,7 +24,7 @@ from app.core import counters, crypto, i18n, security, static, templating, trans
 from app.core.db import db, tune_sqlite
 from app.core.extensions import babel, csrf, limiter, login_manager, migrate
 from app.core.i18n import LANGUAGES, current_language, select_locale
-from app.core.jobs import register_daily
+from app.core.jobs import register_daily, register_periodic
 
 __all__ = ["ConfigError", "create_app", "warm_up"]
 
@@ -163,6 +163,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth.blueprint import bp as auth_bp
     from app.forms import views as forms_views  # noqa: F401
     from app.forms.blueprint import bp as forms_bp
+    from app.mailin import views as mailin_views  # noqa: F401
+    from app.mailin.blueprint import bp as mailin_bp
     from app.records import views as records_views  # noqa: F401
     from app.records.blueprint import bp as records_bp
     from app.reports import views as reports_views  # noqa: F401
@@ -179,6 +181,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(selfservice_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(forms_bp)
+    app.register_blueprint(mailin_bp)
     app.register_blueprint(records_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
@@ -273,6 +276,7 @@ def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.demo import demo_cli
     from app.forms.cli import forms_cli
+    from app.mailin.cli import fetch_all, mail_cli
     from app.records.cli import archive_cli, daily_retention, retention_cli
     from app.selfservice.cli import articles_cli, search_cli
     from app.tickets.cli import outbox_cli, routing_cli, worker_command
@@ -286,5 +290,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(retention_cli)
     app.cli.add_command(archive_cli)
     register_daily("retention", daily_retention, "LOTSEN_RETENTION_HOUR")
+    app.cli.add_command(mail_cli)
+    register_periodic("mail in", fetch_all, "LOTSEN_MAIL_IN_INTERVAL")
     app.cli.add_command(routing_cli)
     app.cli.add_command(worker_command)

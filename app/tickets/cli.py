@@ -17,7 +17,7 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.db import db, utcnow
-from app.core.jobs import DAILY_JOBS
+from app.core.jobs import DAILY_JOBS, PERIODIC_JOBS
 from app.core.mail import send_due
 from app.tickets import notifications
 from app.tickets.routing import decide_route, retrain_if_stale, train_and_save
@@ -127,17 +127,24 @@ def routing_retrain() -> None:
 @click.command("worker")
 @rounds_option
 def worker_command(rounds: int | None) -> None:
-    """The background worker: sends the outbox, runs the daily jobs (retention) and retrains the routing model
-    after new corrections.
+    """The background worker: sends the outbox, runs the periodic jobs (reading the mailboxes) and the daily jobs
+    (retention) and retrains the routing model after new corrections.
     It survives database and mail server outages: it waits and carries on."""
     config = current_app.config
     instance = Path(current_app.instance_path)
     done_on: dict[str, object] = {}
+    next_run: dict[str, float] = {}
 
     def one_round() -> None:
         sent, failed = send_due(config, instance)
         if sent or failed:
             _report(sent, failed)
+        for job in PERIODIC_JOBS.values():
+            if time.monotonic() >= next_run.get(job.name, 0.0):
+                next_run[job.name] = time.monotonic() + config[job.interval_setting]
+                summary = job.run()
+                if summary:
+                    click.echo(f"{job.name}: {summary}")
         local = datetime.now(STOCKHOLM)
         for job in DAILY_JOBS.values():
             if local.hour >= config[job.hour_setting] and done_on.get(job.name) != local.date():

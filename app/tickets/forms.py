@@ -98,6 +98,7 @@ class NotificationSettingsForm(FlaskForm):
     new_case = SelectField(choices=[])
     assigned = SelectField(choices=[])
     requester_reply = SelectField(choices=[])
+    mail_trouble = SelectField(choices=[])
     sla_warning = SelectField(choices=[])
     forwarded_resolved = SelectField(choices=[])
 

@@ -250,7 +250,7 @@ class SavedFilter(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-NOTIFICATION_KINDS = ("new_case", "assigned", "requester_reply", "sla_warning", "forwarded_resolved")
+NOTIFICATION_KINDS = ("new_case", "assigned", "requester_reply", "mail_trouble", "sla_warning", "forwarded_resolved")
 DELIVERIES = ("immediately", "daily", "off")
 
 

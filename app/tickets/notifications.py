@@ -23,11 +23,12 @@ from app.core.mail import enqueue
 from app.tickets.models import DELIVERIES, NOTIFICATION_KINDS, Notification, NotificationSetting, Ticket
 
 DEFAULT_DELIVERY = {"new_case": "off", "assigned": "immediately", "requester_reply": "immediately",
-                    "sla_warning": "immediately", "forwarded_resolved": "daily"}
+                    "mail_trouble": "immediately", "sla_warning": "immediately", "forwarded_resolved": "daily"}
 KIND_LABELS = {
     "new_case": _l("A new case in my function's queue"),
     "assigned": _l("A case is assigned to me"),
     "requester_reply": _l("The requester replied"),
+    "mail_trouble": _l("Mail about a case bounced, or someone else than the requester wrote"),
     "sla_warning": _l("A service level is about to break"),
     "forwarded_resolved": _l("A case I sent on is resolved or late"),
 }
@@ -88,7 +89,7 @@ def _send(user: User, notes: list[Notification], ticket: Ticket | None, mail, bo
             subject = _("Lotsen: %(count)s notifications since yesterday", count=len(notes))
             text = mail.render("email/notification_digest.txt", recipient=user, notes=notes, labels=KIND_LABELS,
                                base=base)
-        enqueue(user.email, subject[:300], text)
+        enqueue(user.email, subject[:300], text, case=ticket.number if ticket is not None else None)
 
 
 # --- what happens to cases --------------------------------------------------------------------------------
@@ -104,7 +105,7 @@ def case_arrived(ticket: Ticket, mail, actor: User | None = None) -> None:
                                label=KIND_LABELS["new_case"], confidential=confidential,
                                body="" if confidential else ticket.description,
                                link=f"{mail.base_url.rstrip('/')}/tickets/{ticket.number}")
-            enqueue(ticket.function.email, subject[:300], text)
+            enqueue(ticket.function.email, subject[:300], text, case=ticket.number)
 
 
 def case_resolved(ticket: Ticket, mail, actor: User | None = None) -> None:

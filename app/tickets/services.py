@@ -636,7 +636,7 @@ def _mail_address(address: str, kind: str, ticket: Ticket, mail: MailContext, bo
         text = mail.render(f"email/ticket_{kind}.txt", ticket=ticket, recipient=recipient, link=link,
                            body="" if confidential else body, confidential=confidential)
         subject = subjects[kind] if confidential else f"{subjects[kind]}: {ticket.subject}"
-        enqueue(address, subject[:300], text)
+        enqueue(address, subject[:300], text, case=ticket.number)
 
 
 # --- notices -------------------------------------------------------------------------------------------------

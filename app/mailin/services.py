@@ -1,0 +1,427 @@
+"""Mail in: a message from a function's mailbox becomes a case, or a reply on the case it answers, or nothing
+at all when a machine sent it.
+
+The order of the checks is the order of the dangers: a mail already imported (the same Message-ID) is skipped;
+machine mail (auto-replies, bounces, lists, Lotsen's own mail coming back) never makes or reopens a case and is
+never answered, and a bounce stops mail to the failing address; a sender who mails too often, or a case reopened
+by mail too often within the hour, is held for an administrator. Only then does a person's mail make a case or a
+reply. Services flush; the fetch (``fetch_mailbox``) commits each message before it moves it on the server, so
+a worker that dies mid-batch fetches the rest next time and never doubles one.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.auth.models import SupportFunction, User
+from app.core import audit
+from app.core.crypto import data_keys
+from app.core.db import add_unless_made, db, utcnow
+from app.core.mail import cases_named_in, mark_failing
+from app.core.mailbox import ImapSettings, MailboxError, open_mailbox
+from app.core.transactions import DomainError
+from app.core.uploads import UploadRejected, store_upload
+from app.mailin.models import MAIL_AUTH, MAIL_SECURITY, InboundMail, Mailbox
+from app.mailin.parsing import MailUnreadable, ParsedMail, parse_mail, stand_in_message_id
+from app.tickets import notifications
+from app.tickets.models import Ticket, TicketAttachment, TicketEvent
+from app.tickets.routing import RoutingDecision, decide_route
+from app.tickets.services import (
+    TicketError,
+    add_reply,
+    can_reopen,
+    can_work,
+    create_ticket,
+    get_ticket,
+    mail_context,
+    reopen,
+)
+from app.tickets.sla import office_calendar
+
+log = logging.getLogger(__name__)
+CASE_NUMBER = re.compile(r"\bLOT-\d{4}-\d{6}\b")
+EXTERNAL_SOURCE = "mail"  # User.auth_source of a sender Lotsen does not know: a contact, never a log-in
+NO_SUBJECT = "(utan ämne)"
+NO_TEXT = "(Mailet hade ingen text.)"
+
+
+class MailboxRefused(DomainError):  # noqa: N818
+    """A mailbox's settings cannot be saved; the message is for the administrator."""
+
+
+# --- mailboxes -------------------------------------------------------------------------------------------------
+def list_mailboxes() -> list[Mailbox]:
+    return list(db.session.scalars(select(Mailbox).order_by(Mailbox.address)))
+
+
+def save_mailbox(actor: User, mailbox: Mailbox | None, *, address: str, function: SupportFunction | None, host: str,
+                 port: int, security: str, username: str, auth: str, secret: str, oauth_client_id: str,
+                 oauth_tenant: str, oauth_token_url: str, folder: str, done_folder: str, is_active: bool) -> Mailbox:
+    """Create or change a mailbox. An empty ``secret`` keeps the stored one: secrets are never shown again."""
+    address = address.strip().lower()
+    if "@" not in address:
+        raise MailboxRefused(_l("Write the mailbox's e-mail address."), "address")
+    if security not in MAIL_SECURITY or auth not in MAIL_AUTH:
+        raise MailboxRefused(_l("Choose how Lotsen connects and logs in."), "security")
+    if auth == "oauth2" and not oauth_client_id.strip():
+        raise MailboxRefused(_l("OAuth 2.0 needs the application's client id."), "oauth_client_id")
+    if auth == "oauth2" and not (oauth_tenant.strip() or oauth_token_url.strip()):
+        raise MailboxRefused(_l("OAuth 2.0 needs the tenant (or the token address)."), "oauth_tenant")
+    if oauth_token_url.strip() and not oauth_token_url.strip().startswith("https://"):
+        raise MailboxRefused(_l("The token address must start with https://."), "oauth_token_url")
+    if folder.strip() == done_folder.strip():
+        raise MailboxRefused(_l("Handled mail must go to another folder than new mail."), "done_folder")
+    taken = db.session.scalar(select(Mailbox).where(Mailbox.address == address))
+    if taken is not None and taken is not mailbox:
+        raise MailboxRefused(_l("Another mailbox already has this address."), "address")
+    if mailbox is None:
+        if not secret:
+            raise MailboxRefused(_l("Write the password or client secret."), "secret")
+        mailbox = Mailbox()
+        db.session.add(mailbox)
+    mailbox.address, mailbox.function, mailbox.host, mailbox.port = address, function, host.strip(), port
+    mailbox.security, mailbox.username, mailbox.auth = security, username.strip(), auth
+    mailbox.oauth_client_id = oauth_client_id.strip() if auth == "oauth2" else ""
+    mailbox.oauth_tenant = oauth_tenant.strip() if auth == "oauth2" else ""
+    mailbox.oauth_token_url = oauth_token_url.strip() if auth == "oauth2" else ""
+    mailbox.folder, mailbox.done_folder = folder.strip() or "INBOX", done_folder.strip() or "Lotsen"
+    mailbox.is_active = is_active
+    if secret:
+        mailbox.secret = data_keys().encrypt(secret)
+    db.session.flush()
+    audit.record(actor.id, "mailbox_save", "mailbox", mailbox.id,
+                 detail=f"{address} ({'secret changed' if secret else 'secret kept'})")
+    return mailbox
+
+
+def delete_mailbox(actor: User, mailbox: Mailbox) -> None:
+    audit.record(actor.id, "mailbox_delete", "mailbox", mailbox.id, detail=mailbox.address)
+    db.session.delete(mailbox)
+    db.session.flush()
+
+
+def imap_settings(mailbox: Mailbox, config) -> ImapSettings:
+    return ImapSettings(
+        host=mailbox.host, port=mailbox.port, security=mailbox.security, username=mailbox.username,
+        password=data_keys().decrypt(mailbox.secret) if mailbox.secret else "",
+        oauth_client_id=mailbox.oauth_client_id if mailbox.auth == "oauth2" else "",
+        oauth_tenant=mailbox.oauth_tenant, oauth_token_url=mailbox.oauth_token_url, folder=mailbox.folder,
+        timeout=config["LOTSEN_MAIL_IN_TIMEOUT"], ca_file=config["LOTSEN_MAIL_IN_CA_FILE"] or "",
+        require_cert=config["LOTSEN_MAIL_IN_REQUIRE_CERT"])
+
+
+def count_waiting(mailbox: Mailbox, config) -> int:
+    """Log in and count the mails in the new-mail folder, reading and moving nothing (raises ``MailboxError``)."""
+    with open_mailbox(imap_settings(mailbox, config)) as session:
+        return len(session.uids(100_000))
+
+
+# --- fetching ----------------------------------------------------------------------------------------------------
+def fetch_mailbox(mailbox: Mailbox, config, commit: Callable[[], None], upload_root: Path,
+                  batch: int = 50) -> dict[str, int]:
+    """Read up to ``batch`` new messages: each is imported and committed, then moved to the done folder. A
+    message that is already known (fetched before a crash stopped the move) is only moved. Returns the count of
+    each outcome. The mailbox's last error is kept for the administrators' page."""
+    counts: dict[str, int] = {}
+    mailbox_id = mailbox.id
+    try:
+        with open_mailbox(imap_settings(mailbox, config)) as session:
+            session.ensure_folder(mailbox.done_folder)
+            for uid in session.uids(batch):
+                size = session.size(uid)
+                if size is None:
+                    continue  # gone meanwhile
+                raw = session.fetch(uid) if size <= config["LOTSEN_MAIL_IN_MAX_MB"] * 1024 * 1024 else None
+                if raw is None and size <= config["LOTSEN_MAIL_IN_MAX_MB"] * 1024 * 1024:
+                    continue
+                mailbox = db.session.get(Mailbox, mailbox_id)
+                try:
+                    row = (import_mail(mailbox, raw, config, upload_root) if raw is not None
+                           else _too_large(mailbox, size, config))
+                    commit()
+                except Exception as exc:  # a fault on this one mail: kept for an administrator, the rest go on
+                    db.session.rollback()
+                    log.exception("mailbox %s: a mail could not be imported", mailbox.address)
+                    mailbox = db.session.get(Mailbox, mailbox_id)
+                    row = _record(stand_in_message_id(raw or b""), mailbox, "failed",
+                                  f"import failed: {exc.__class__.__name__}: {exc}"[:300], raw=raw)
+                    commit()
+                counts[row.outcome] = counts.get(row.outcome, 0) + 1
+                session.move(uid, mailbox.done_folder)
+        mailbox = db.session.get(Mailbox, mailbox_id)
+        mailbox.last_error = ""
+    except MailboxError as exc:
+        db.session.rollback()
+        mailbox = db.session.get(Mailbox, mailbox_id)
+        mailbox.last_error = str(exc)[:500]
+        log.warning("mailbox %s: %s", mailbox.address, exc)
+        counts["error"] = 1
+    mailbox.last_fetch_at = utcnow()
+    commit()
+    return counts
+
+
+def _too_large(mailbox: Mailbox, size: int, config) -> InboundMail:
+    """A message above ``LOTSEN_MAIL_IN_MAX_MB`` is not downloaded: it stays on the server, in the done folder,
+    and is listed for an administrator (known by its place, as its Message-ID was not read)."""
+    row = InboundMail(message_id=f"<too-large.{mailbox.id}.{utcnow().timestamp()}@lotsen.invalid>",
+                      mailbox=mailbox, outcome="failed",
+                      reason=f"too large ({size // (1024 * 1024)} MB > {config['LOTSEN_MAIL_IN_MAX_MB']} MB); "
+                             f"left in the folder {mailbox.done_folder}")
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def own_addresses(config) -> set[str]:
+    """Lotsen's sender address and every mailbox's: mail from these is Lotsen's own, come back."""
+    sender = config.get("LOTSEN_MAIL_FROM", "")
+    found = {sender.rpartition("<")[2].rstrip(">").strip().lower()} if "@" in sender else set()
+    return found | set(db.session.scalars(select(Mailbox.address)))
+
+
+def import_mail(mailbox: Mailbox | None, raw: bytes, config, upload_root: Path) -> InboundMail:
+    """Turn one message into a case, a reply, or nothing (recorded with the reason); never twice. Flushes."""
+    try:
+        parsed = parse_mail(raw, own_addresses(config))
+    except MailUnreadable as exc:
+        return _record(stand_in_message_id(raw), mailbox, "failed", f"unreadable: {exc}"[:300], raw=raw)
+    known = _known(parsed.message_id)
+    if known is not None:
+        return known
+    row = InboundMail(message_id=parsed.message_id, mailbox=mailbox, sender=parsed.sender,
+                      subject=parsed.subject[:300], outcome="failed", reason="importing")
+    made = add_unless_made(row, lambda: _known(parsed.message_id))
+    if made is not row:  # another worker took it at the same moment
+        return made
+    if cases_named_in(parsed.message_id):
+        return _settle(row, "ignored", "Lotsen's own mail")
+    if parsed.bounce is not None:
+        _note_bounce(parsed, config)
+    if parsed.machine:
+        return _settle(row, "ignored", f"machine mail: {parsed.machine}")
+    hour_ago = utcnow() - timedelta(hours=1)
+    recent = db.session.scalar(select(func.count(InboundMail.id)).where(
+        InboundMail.sender == parsed.sender, InboundMail.received_at >= hour_ago, InboundMail.id != row.id)) or 0
+    if recent >= config["LOTSEN_MAIL_IN_SENDER_HOURLY"]:
+        return _settle(row, "held", f"more than {config['LOTSEN_MAIL_IN_SENDER_HOURLY']} mails in an hour",
+                       raw=raw)
+    try:
+        ticket = _answered_case(parsed)
+        if ticket is not None:
+            return _reply(row, ticket, parsed, config, upload_root, raw)
+        return _new_case(row, mailbox, parsed, config, upload_root)
+    except TicketError as exc:
+        return _settle(row, "failed", str(exc)[:300], raw=raw)
+
+
+def _known(message_id: str) -> InboundMail | None:
+    return db.session.scalar(select(InboundMail).where(InboundMail.message_id == message_id))
+
+
+def _record(message_id: str, mailbox: Mailbox | None, outcome: str, reason: str, raw: bytes | None = None
+            ) -> InboundMail:
+    known = _known(message_id)
+    if known is not None:
+        return known
+    row = InboundMail(message_id=message_id, mailbox=mailbox, outcome=outcome, reason=reason, raw=raw)
+    return add_unless_made(row, lambda: _known(message_id))
+
+
+def _settle(row: InboundMail, outcome: str, reason: str = "", *, ticket: Ticket | None = None,
+            raw: bytes | None = None) -> InboundMail:
+    row.outcome, row.reason, row.ticket, row.raw = outcome, reason[:300], ticket, raw
+    db.session.flush()
+    return row
+
+
+def _note_bounce(parsed: ParsedMail, config) -> None:
+    """A delivery report: each failed address gets no mail for a while, and the case the returned mail was about
+    gets an internal note, so its specialists know the requester did not get it."""
+    days = config["LOTSEN_MAIL_BOUNCE_DAYS"]
+    for address in parsed.bounce.failed:
+        mark_failing(address, f"bounced: {parsed.subject}"[:300], days)
+    cases = cases_named_in(parsed.bounce.original)
+    ticket = get_ticket(cases[-1]) if cases else None
+    if ticket is not None and parsed.bounce.failed:
+        event = TicketEvent(kind="note", is_public=False, author=None, function_id=ticket.function_id,
+                            body=str(_l("Mail to %(addresses)s could not be delivered. Lotsen sends that address "
+                                        "no mail for %(days)s days; reach the person another way.",
+                                        addresses=", ".join(parsed.bounce.failed), days=days)),
+                            data={"bounce": parsed.bounce.failed})
+        ticket.events.append(event)
+        db.session.flush()
+        watchers = [ticket.assignee] if ticket.assignee else notifications.specialists_of(ticket.function)
+        notifications.notify(watchers, ticket, "mail_trouble", mail_context())
+
+
+def _answered_case(parsed: ParsedMail) -> Ticket | None:
+    """The case this mail answers: named by the Lotsen mail it replies to, else by a case number in the subject
+    when the sender is that case's requester."""
+    for number in reversed(cases_named_in(parsed.answers)):
+        ticket = get_ticket(number)
+        if ticket is not None:
+            return _follow_merges(ticket)
+    found = CASE_NUMBER.search(parsed.subject)
+    ticket = get_ticket(found.group(0)) if found else None
+    if ticket is not None and ticket.requester.email.lower() == parsed.sender:
+        return _follow_merges(ticket)
+    return None
+
+
+def _follow_merges(ticket: Ticket) -> Ticket:
+    seen = set()
+    while ticket.merged_into is not None and ticket.id not in seen:
+        seen.add(ticket.id)
+        ticket = ticket.merged_into
+    return ticket
+
+
+def _people_with(address: str) -> list[User]:
+    return list(db.session.scalars(select(User).where(func.lower(User.email) == address, User.is_active.is_(True),
+                                                      User.auth_source.not_in((EXTERNAL_SOURCE, "system")))))
+
+
+def _sender(parsed: ParsedMail) -> tuple[User, bool]:
+    """The Lotsen user with the sender's address, or the sender kept as an external contact (True)."""
+    people = _people_with(parsed.sender)
+    if len(people) == 1:
+        return people[0], False
+    username = f"{EXTERNAL_SOURCE}:{parsed.sender}"[:120]
+    contact = db.session.scalar(select(User).where(User.username == username))
+    if contact is None:
+        contact = User(username=username, display_name=parsed.sender_name or parsed.sender, email=parsed.sender,
+                       auth_source=EXTERNAL_SOURCE, password_hash=None)
+        contact = add_unless_made(contact, lambda: db.session.scalar(select(User).where(User.username == username)))
+    return contact, True
+
+
+def _files(parsed: ParsedMail, config, upload_root: Path) -> tuple[list, list[str]]:
+    """The attachments, checked as uploads are; the refused ones by name and reason."""
+    stored, refused = [], []
+    for attachment in parsed.attachments:
+        try:
+            stored.append(store_upload(attachment.name, io.BytesIO(attachment.data), upload_root / "tickets",
+                                       config["LOTSEN_MAX_UPLOAD_MB"] * 1024 * 1024))
+        except UploadRejected as exc:
+            refused.append(f"{attachment.name}: {exc}")
+    return stored, refused
+
+
+def _attach(event: TicketEvent, stored: list, refused: list[str], parsed: ParsedMail) -> None:
+    for file in stored:
+        event.attachments.append(TicketAttachment(original_name=file.original_name, stored_name=file.stored_name,
+                                                  content_type=file.content_type, size=file.size))
+    event.data = {**(event.data or {}), "by_mail": True, "folded": parsed.folded,
+                  **({"refused": refused} if refused else {})}
+
+
+def _new_case(row: InboundMail, mailbox: Mailbox | None, parsed: ParsedMail, config, upload_root: Path
+              ) -> InboundMail:
+    requester, external = _sender(parsed)
+    subject = parsed.subject or NO_SUBJECT
+    text = parsed.text or NO_TEXT
+    if mailbox is not None and mailbox.function is not None:
+        decision = RoutingDecision(mailbox.function, 1.0, f"mailbox {mailbox.address}")
+    else:
+        decision = decide_route(None, subject, text)
+    stored, refused = _files(parsed, config, upload_root)
+    ticket = create_ticket(requester, subject, text, category=None, calendar=office_calendar(), mail=mail_context(),
+                           channel="email", decision=decision)
+    created = ticket.events[0]
+    _attach(created, stored, refused, parsed)
+    if external:
+        created.data = {**created.data, "external": True}
+    db.session.flush()
+    return _settle(row, "case", "external sender" if external else "", ticket=ticket)
+
+
+def _reply(row: InboundMail, ticket: Ticket, parsed: ParsedMail, config, upload_root: Path, raw: bytes
+           ) -> InboundMail:
+    people = _people_with(parsed.sender)
+    author = people[0] if len(people) == 1 else None
+    if author is None and ticket.requester.auth_source == EXTERNAL_SOURCE and ticket.requester.email == parsed.sender:
+        author = ticket.requester
+    is_requester = author is not None and author.id == ticket.requester_id
+    if ticket.function.is_confidential and not is_requester and not (author and can_work(author, ticket)):
+        # nobody but the requester adds to a confidential case by mail; the content is not kept either
+        return _settle(row, "ignored", "not the requester of a confidential case")
+    calendar, mail = office_calendar(), mail_context()
+    stored, refused = _files(parsed, config, upload_root)
+    text = parsed.text or NO_TEXT
+    if is_requester:
+        if ticket.status in ("resolved", "closed"):
+            hour_ago = utcnow() - timedelta(hours=1)
+            reopened = db.session.scalar(select(func.count(InboundMail.id)).where(
+                InboundMail.ticket_id == ticket.id, InboundMail.outcome == "reply",
+                InboundMail.received_at >= hour_ago)) or 0
+            if reopened >= config["LOTSEN_MAIL_IN_REOPENS_HOURLY"]:
+                return _settle(row, "held", "the case was reopened by mail too often this hour", ticket=ticket,
+                               raw=raw)
+            if ticket.status == "closed":
+                if not can_reopen(ticket):
+                    return _follow_up(row, ticket, parsed, config, upload_root)
+                reopen(ticket, author, calendar)
+        event = add_reply(ticket, author, text, public=True, calendar=calendar, mail=mail)
+    elif author is not None and can_work(author, ticket):  # a specialist answering a notification: kept internal
+        event = add_reply(ticket, author, text, public=False, calendar=calendar, mail=mail)
+    else:  # someone else on the thread (a colleague in copy): an internal note for the specialists to weigh
+        event = TicketEvent(kind="note", is_public=False, author=author, function_id=ticket.function_id,
+                            body=text, data={"mail_from": parsed.sender})
+        ticket.events.append(event)
+        ticket.last_activity_at = utcnow()
+        watchers = [ticket.assignee] if ticket.assignee else notifications.specialists_of(ticket.function)
+        notifications.notify(watchers, ticket, "mail_trouble", mail, author, text)
+    _attach(event, stored, refused, parsed)
+    db.session.flush()
+    return _settle(row, "reply", "" if is_requester else "not from the requester", ticket=ticket)
+
+
+def _follow_up(row: InboundMail, ticket: Ticket, parsed: ParsedMail, config, upload_root: Path) -> InboundMail:
+    """An answer to a case closed too long ago to reopen becomes a new case in the same function that names it."""
+    requester = ticket.requester
+    stored, refused = _files(parsed, config, upload_root)
+    text = str(_l("Follow-up to %(number)s.", number=ticket.number)) + "\n\n" + (parsed.text or NO_TEXT)
+    decision = RoutingDecision(ticket.function, 1.0, f"follow-up to {ticket.number}")
+    new = create_ticket(requester, parsed.subject or NO_SUBJECT, text, category=None, calendar=office_calendar(),
+                        mail=mail_context(), channel="email", decision=decision)
+    _attach(new.events[0], stored, refused, parsed)
+    db.session.flush()
+    return _settle(row, "case", f"follow-up to {ticket.number}", ticket=new)
+
+
+# --- held and failed mail ----------------------------------------------------------------------------------------
+def list_unsettled(limit: int = 200) -> list[InboundMail]:
+    return list(db.session.scalars(
+        select(InboundMail).where(InboundMail.outcome.in_(("held", "failed")), InboundMail.settled_at.is_(None))
+        .order_by(InboundMail.received_at.desc()).limit(limit)))
+
+
+def release_held(actor: User, row: InboundMail, config, upload_root: Path) -> InboundMail:
+    """Import a held mail after all (the sender's hourly limit does not apply to it)."""
+    if row.outcome != "held" or row.raw is None or row.settled_at is not None:
+        raise MailboxRefused(_l("Only a held mail can be let through."))
+    raw, mailbox = row.raw, row.mailbox
+    parsed = parse_mail(raw, own_addresses(config))
+    ticket = _answered_case(parsed)
+    result = (_reply(row, ticket, parsed, {**config, "LOTSEN_MAIL_IN_REOPENS_HOURLY": 10**6}, upload_root, raw)
+              if ticket is not None else _new_case(row, mailbox, parsed, config, upload_root))
+    result.settled_at = utcnow()
+    audit.record(actor.id, "inbound_mail_release", "inbound_mail", row.id, detail=row.message_id[:200])
+    db.session.flush()
+    return result
+
+
+def dismiss(actor: User, row: InboundMail) -> None:
+    """An administrator has looked at a held or failed mail and let it go: its bytes are removed."""
+    row.settled_at, row.raw = utcnow(), None
+    audit.record(actor.id, "inbound_mail_dismiss", "inbound_mail", row.id, detail=row.message_id[:200])
+    db.session.flush()
