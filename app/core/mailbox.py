@@ -106,9 +106,19 @@ class ImapSession:
         return self._ok(what, answer)
 
     def uids(self, limit: int) -> list[bytes]:
-        """The first ``limit`` messages in the folder, oldest first."""
-        data = self._ok("search", self.connection.uid("SEARCH", None, "ALL"))
+        """The first ``limit`` messages in the folder, oldest first (not those marked deleted)."""
+        data = self._ok("search", self.connection.uid("SEARCH", None, "UNDELETED"))
         return (data[0] or b"").split()[:limit]
+
+    def message_id(self, uid: bytes) -> str | None:
+        """The Message-ID header's value (of a message too large to download), "" without one, None when gone."""
+        data = self._unless_gone("header", self.connection.uid(
+            "FETCH", uid, "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"))
+        for part in data or []:
+            if isinstance(part, tuple) and len(part) == 2:
+                value = part[1].decode("ascii", "replace").partition(":")[2].strip()
+                return " ".join(value.split())[:255]
+        return None
 
     def size(self, uid: bytes) -> int | None:
         """The message's size in bytes, None when it is no longer there."""
@@ -141,10 +151,8 @@ class ImapSession:
         if self._unless_gone(f"copy to {folder}", self.connection.uid("COPY", uid, _quoted(folder))) is None:
             return
         self._ok("mark as moved", self.connection.uid("STORE", uid, "+FLAGS.SILENT", r"(\Deleted)"))
-        if self.has_uidplus:
-            self._ok("expunge", self.connection.uid("EXPUNGE", uid))
-        else:
-            self._ok("expunge", self.connection.expunge())
+        if self.has_uidplus:  # this message only; a plain EXPUNGE would also remove what others marked deleted,
+            self._ok("expunge", self.connection.uid("EXPUNGE", uid))  # so without UIDPLUS it stays marked
 
 
 def _text(data) -> str:
@@ -184,9 +192,11 @@ def open_mailbox(settings: ImapSettings) -> Iterator[ImapSession]:
                 connection.authenticate("XOAUTH2", lambda _challenge: auth)
             else:
                 connection.login(settings.username, settings.password)
+            status, data = connection.select(_quoted(settings.folder))
+        except (OSError, imaplib.IMAP4.abort) as exc:  # timed out or dropped after the greeting
+            raise MailboxError(_l("the connection broke: %(error)s", error=exc)) from exc
         except imaplib.IMAP4.error as exc:
             raise MailboxError(_l("the server refused the log-in: %(error)s", error=exc)) from exc
-        status, data = connection.select(_quoted(settings.folder))
         if status != "OK":
             raise MailboxError(_l("there is no folder %(folder)s: %(error)s", folder=settings.folder,
                                   error=_text(data)))

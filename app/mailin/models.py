@@ -64,8 +64,14 @@ class InboundMail(db.Model):
     reason: Mapped[str] = mapped_column(String(300), default="")
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"), index=True)
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))  # ParsedMail.fingerprint(): what the mail says
+    # the confidential function whose specialists alone may read this mail (None: administrators handle it)
+    confidential_function_id: Mapped[int | None] = mapped_column(ForeignKey("support_function.id",
+                                                                            ondelete="SET NULL"))
+    reopened_case: Mapped[bool] = mapped_column(default=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a held or failed one dealt with
 
     mailbox: Mapped[Mailbox | None] = relationship(lazy="joined")
     ticket: Mapped[Ticket | None] = relationship()
+    confidential_function: Mapped[SupportFunction | None] = relationship(lazy="joined")

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
 
-from bs4 import BeautifulSoup, Comment
+from bs4 import BeautifulSoup, CData, NavigableString
+
+from app.core.text import as_one_line
 
 MAX_SUBJECT = 200
 # A line that begins quoted history: "Den 30 nov. 2026 kl. 10:12 skrev Anna <a@b.se>:", "On ... wrote:",
@@ -29,7 +31,10 @@ _OUTLOOK_NEXT = re.compile(r"^\s*\**(skickat|sent|datum|date|till|to)\s*:", re.I
 _SIGNATURE = re.compile(r"^-- ?$")
 # "Fwd:", Outlook's "VB:" (Swedish), "WG:" (German), "TR:" (French), "VS:" (Norwegian): the quoted mail is the point
 _FORWARD = re.compile(r"^\s*(fwd?|vb|wg|tr|vs)\s*:", re.IGNORECASE)
-_BLOCK_TAGS = ("p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "pre", "ul", "ol", "hr")
+_BLOCK_TAGS = frozenset(("p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "pre", "ul", "ol",
+                         "hr"))
+_SKIPPED_TAGS = frozenset(("style", "script", "head", "title", "meta"))
+_QUOTE_IN, _QUOTE_OUT = "\x01", "\x02"  # marks around a <blockquote>'s text while it is walked
 _MACHINE_SENDERS = ("mailer-daemon", "postmaster", "no-reply", "noreply", "do-not-reply", "donotreply")
 _PRECEDENCE = ("bulk", "junk", "list", "auto_reply")
 
@@ -66,6 +71,13 @@ class ParsedMail:
     machine: str | None = None  # why a machine sent it, or None for a person
     bounce: Bounce | None = None
 
+    def fingerprint(self) -> str:
+        """What the mail says, whatever path it took: a second mail under the same Message-ID that says
+        something else is another mail (a broken mailer reusing IDs), not a second delivery of this one."""
+        parts = [self.sender, self.subject, self.text, self.folded,
+                 *(f"{a.name}:{hashlib.sha256(a.data).hexdigest()}" for a in self.attachments)]
+        return hashlib.sha256("\x00".join(parts).encode("utf-8", "replace")).hexdigest()
+
 
 def stand_in_message_id(raw: bytes) -> str:
     """A mail without a Message-ID is known by a hash of its bytes: the same mail fetched twice is the same."""
@@ -76,26 +88,35 @@ def parse_mail(raw: bytes, own_addresses: set[str]) -> ParsedMail:
     """Read ``raw``; raises ``MailUnreadable``. ``own_addresses`` are Lotsen's sender and its mailboxes."""
     try:
         message = email.message_from_bytes(raw, policy=email.policy.default)
-        message_id = _header(message, "Message-ID").strip()[:255] or stand_in_message_id(raw)
+        message_id = _message_id(_header(message, "Message-ID")) or stand_in_message_id(raw)
         name, address = parseaddr(_header(message, "From"))
         if not address or "@" not in address:
             name, address = parseaddr(_header(message, "Sender"))
-        subject = " ".join(_header(message, "Subject").split())[:MAX_SUBJECT]
+        subject = as_one_line(_header(message, "Subject"))[:MAX_SUBJECT]
         answers = f"{_header(message, 'In-Reply-To')} {_header(message, 'References')}"
         body = _body_text(message)
         attachments = list(_attachments(message))
     except MailUnreadable:
         raise
-    except Exception as exc:  # the email package raises many kinds on broken input
-        raise MailUnreadable(f"{exc.__class__.__name__}: {exc}") from exc
+    except Exception as exc:  # the email package raises many kinds on broken input; their text may quote the mail
+        raise MailUnreadable(exc.__class__.__name__) from exc
     if not address or "@" not in address:
         raise MailUnreadable("no sender address")
+    body = body.replace("\x00", "")
     text, folded = (body.strip(), "") if _FORWARD.match(subject) else fold_quoted(body)
-    parsed = ParsedMail(message_id=message_id, sender=address.strip().lower()[:254], sender_name=name.strip()[:200],
-                        subject=subject, answers=answers, text=text, folded=folded, attachments=attachments)
+    parsed = ParsedMail(message_id=message_id, sender=address.strip().lower()[:254],
+                        sender_name=as_one_line(name)[:200], subject=subject, answers=answers, text=text,
+                        folded=folded, attachments=attachments)
     parsed.bounce = _bounce(message)
     parsed.machine = machine_reason(message, parsed.sender, own_addresses)
     return parsed
+
+
+def _message_id(value: str) -> str:
+    """The Message-ID as stored: a longer one than the column holds is known by its hash (two long IDs with the
+    same beginning are two mails)."""
+    value = value.strip()
+    return value if len(value) <= 255 else f"<sha256.{hashlib.sha256(value.encode()).hexdigest()[:40]}@long.invalid>"
 
 
 def _header(message: Message, name: str) -> str:
@@ -111,7 +132,7 @@ def _header(message: Message, name: str) -> str:
 def machine_reason(message: Message, sender: str, own_addresses: set[str]) -> str | None:
     """Why this mail was sent by a machine (RFC 3834 and what mail systems actually send), or None."""
     auto = _header(message, "Auto-Submitted").strip().lower()
-    if auto and auto != "no":
+    if auto and auto.split("(")[0].split(";")[0].strip() != "no":  # RFC 3834 lets a comment follow "no"
         return f"Auto-Submitted: {auto[:40]}"
     precedence = _header(message, "Precedence").strip().lower()
     if precedence in _PRECEDENCE:
@@ -133,11 +154,33 @@ def machine_reason(message: Message, sender: str, own_addresses: set[str]) -> st
 
 
 def _body_text(message: Message) -> str:
-    part = message.get_body(preferencelist=("plain", "html")) if isinstance(message, EmailMessage) else None
-    if part is None:
+    """The chosen body (plain text before HTML), followed by any further inline text parts: Apple Mail puts the
+    text written after an inline attachment in a part of its own."""
+    body = message.get_body(preferencelist=("plain", "html")) if isinstance(message, EmailMessage) else None
+    if body is None:
         return ""
+    texts = [_part_text(body)]
+    for part in _further_texts(message, body):
+        texts.append(_part_text(part))
+    return "\n\n".join(text for text in texts if text)
+
+
+def _part_text(part: Message) -> str:
     content = _decoded_text(part)
     return html_to_text(content) if part.get_content_type() == "text/html" else _tidy(content)
+
+
+def _further_texts(message: Message, body: Message) -> list[Message]:
+    """Inline text/plain parts directly inside a multipart/mixed, after the body (not the body's alternatives)."""
+    if message.get_content_type() != "multipart/mixed":
+        return []
+    found, seen_body = [], False
+    for part in message.get_payload():
+        if part is body or (part.is_multipart() and any(p is body for p in part.walk())):
+            seen_body = True
+        elif seen_body and part.get_content_type() == "text/plain" and part.get_content_disposition() != "attachment":
+            found.append(part)
+    return found
 
 
 def _decoded_text(part: Message) -> str:
@@ -150,27 +193,39 @@ def _decoded_text(part: Message) -> str:
 
 def html_to_text(html: str) -> str:
     """Readable text from mail HTML: paragraphs and line breaks kept, quoted blocks marked with "> ", no styles,
-    scripts or comments."""
+    scripts or comments. One walk over the parsed tree, without recursion: the time grows with the size of the
+    mail however deeply its elements nest."""
     soup = BeautifulSoup(html, "html.parser")
-    for gone in soup(["style", "script", "head", "title", "meta"]):
-        gone.decompose()
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
-    return _tidy(_element_text(soup))
-
-
-def _element_text(root) -> str:
-    for quote in root.find_all("blockquote"):
-        if quote.parent is not None and quote.find_parent("blockquote") in (None, root):  # outermost; it does its own
-            inner = _tidy(_element_text(quote))
-            quote.replace_with("\n" + "\n".join(f"> {line}" if line else ">" for line in inner.split("\n")) + "\n")
-    for br in root.find_all("br"):
-        br.replace_with("\n")
-    for block in root.find_all(_BLOCK_TAGS):
-        block.insert_after("\n")
-    for cell in root.find_all(["td", "th"]):
-        cell.insert_after(" ")
-    return root.get_text()
+    pieces: list[str] = []
+    stack: list[tuple[object, bool]] = [(soup, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if isinstance(node, NavigableString):
+            if type(node) is NavigableString or isinstance(node, CData):  # not comments, doctypes, ...
+                pieces.append(str(node))
+            continue
+        name = node.name
+        if leaving:
+            pieces.append(f"\n{_QUOTE_OUT}\n" if name == "blockquote" else "\n" if name in _BLOCK_TAGS else " ")
+            continue
+        if name in _SKIPPED_TAGS:
+            continue
+        if name == "br":
+            pieces.append("\n")
+            continue
+        if name == "blockquote":
+            pieces.append(f"\n{_QUOTE_IN}\n")
+        if name in _BLOCK_TAGS or name in ("td", "th", "blockquote"):
+            stack.append((node, True))
+        stack.extend((child, False) for child in reversed(node.contents))
+    lines, depth = [], 0
+    for line in "".join(pieces).split("\n"):
+        if line in (_QUOTE_IN, _QUOTE_OUT):
+            depth = depth + 1 if line == _QUOTE_IN else max(depth - 1, 0)
+            continue
+        words = " ".join(line.replace("\xa0", " ").split())
+        lines.append(("> " * depth + words).rstrip() if depth else words)
+    return _tidy("\n".join(lines))
 
 
 def _tidy(text: str) -> str:
@@ -191,8 +246,8 @@ def fold_quoted(text: str) -> tuple[str, str]:
                 _OUTLOOK_FROM.match(line) and any(_OUTLOOK_NEXT.match(n) for n in lines[index + 1:index + 5])):
             cut = index
             break
-    while cut > 0 and (lines[cut - 1].startswith(">") or not lines[cut - 1].strip()) and any(
-            line.startswith(">") for line in lines[:cut]):
+    first_quote = next((i for i, line in enumerate(lines) if line.startswith(">")), len(lines))
+    while cut > first_quote and (lines[cut - 1].startswith(">") or not lines[cut - 1].strip()):
         cut -= 1
     new, folded = "\n".join(lines[:cut]).strip(), "\n".join(lines[cut:]).strip()
     if not new:

@@ -18,14 +18,16 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import SupportFunction, User
 from app.core import audit
 from app.core.crypto import data_keys
 from app.core.db import add_unless_made, db, utcnow
-from app.core.mail import cases_named_in, mark_failing
+from app.core.mail import OutboxMessage, cases_named_in, mark_failing
 from app.core.mailbox import ImapSettings, MailboxError, open_mailbox
 from app.core.transactions import DomainError
 from app.core.uploads import UploadRejected, store_upload
@@ -35,19 +37,21 @@ from app.tickets import notifications
 from app.tickets.models import Ticket, TicketAttachment, TicketEvent
 from app.tickets.routing import RoutingDecision, decide_route
 from app.tickets.services import (
-    TicketError,
     add_reply,
     can_reopen,
     can_work,
     create_ticket,
     get_ticket,
+    holds_confidential,
     mail_context,
     reopen,
 )
 from app.tickets.sla import office_calendar
 
 log = logging.getLogger(__name__)
+_MESSAGE_IDS = re.compile(r"<[^<>\s]{1,250}>")
 CASE_NUMBER = re.compile(r"\bLOT-\d{4}-\d{6}\b")
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 EXTERNAL_SOURCE = "mail"  # User.auth_source of a sender Lotsen does not know: a contact, never a log-in
 NO_SUBJECT = "(utan ämne)"
 NO_TEXT = "(Mailet hade ingen text.)"
@@ -77,14 +81,22 @@ def save_mailbox(actor: User, mailbox: Mailbox | None, *, address: str, function
         raise MailboxRefused(_l("OAuth 2.0 needs the tenant (or the token address)."), "oauth_tenant")
     if oauth_token_url.strip() and not oauth_token_url.strip().startswith("https://"):
         raise MailboxRefused(_l("The token address must start with https://."), "oauth_token_url")
+    if security == "none" and host.strip().lower() not in LOOPBACK:
+        raise MailboxRefused(_l("Without encryption Lotsen connects only to a server on this machine (127.0.0.1)."),
+                            "security")
     if folder.strip() == done_folder.strip():
         raise MailboxRefused(_l("Handled mail must go to another folder than new mail."), "done_folder")
     taken = db.session.scalar(select(Mailbox).where(Mailbox.address == address))
     if taken is not None and taken is not mailbox:
         raise MailboxRefused(_l("Another mailbox already has this address."), "address")
+    connection = (host.strip(), port, security, username.strip(), auth, oauth_client_id.strip() if auth == "oauth2"
+                  else "", oauth_tenant.strip() if auth == "oauth2" else "",
+                  oauth_token_url.strip() if auth == "oauth2" else "")
+    if not secret and (mailbox is None or connection != _connection(mailbox)):
+        # the saved secret goes only where it went before: nobody can send it to a server of their choosing
+        raise MailboxRefused(_l("Write the password or client secret again: the server or the log-in changed.")
+                             if mailbox is not None else _l("Write the password or client secret."), "secret")
     if mailbox is None:
-        if not secret:
-            raise MailboxRefused(_l("Write the password or client secret."), "secret")
         mailbox = Mailbox()
         db.session.add(mailbox)
     mailbox.address, mailbox.function, mailbox.host, mailbox.port = address, function, host.strip(), port
@@ -100,6 +112,11 @@ def save_mailbox(actor: User, mailbox: Mailbox | None, *, address: str, function
     audit.record(actor.id, "mailbox_save", "mailbox", mailbox.id,
                  detail=f"{address} ({'secret changed' if secret else 'secret kept'})")
     return mailbox
+
+
+def _connection(mailbox: Mailbox) -> tuple:
+    return (mailbox.host, mailbox.port, mailbox.security, mailbox.username, mailbox.auth, mailbox.oauth_client_id,
+            mailbox.oauth_tenant, mailbox.oauth_token_url)
 
 
 def delete_mailbox(actor: User, mailbox: Mailbox) -> None:
@@ -135,50 +152,68 @@ def fetch_mailbox(mailbox: Mailbox, config, commit: Callable[[], None], upload_r
     try:
         with open_mailbox(imap_settings(mailbox, config)) as session:
             session.ensure_folder(mailbox.done_folder)
+            largest = config["LOTSEN_MAIL_IN_MAX_MB"] * 1024 * 1024
             for uid in session.uids(batch):
                 size = session.size(uid)
                 if size is None:
                     continue  # gone meanwhile
-                raw = session.fetch(uid) if size <= config["LOTSEN_MAIL_IN_MAX_MB"] * 1024 * 1024 else None
-                if raw is None and size <= config["LOTSEN_MAIL_IN_MAX_MB"] * 1024 * 1024:
-                    continue
-                mailbox = db.session.get(Mailbox, mailbox_id)
-                try:
-                    row = (import_mail(mailbox, raw, config, upload_root) if raw is not None
-                           else _too_large(mailbox, size, config))
+                if size > largest:
+                    message_id = session.message_id(uid)
+                    if message_id is None:
+                        continue
+                    row = _too_large(db.session.get(Mailbox, mailbox_id), message_id, size, config)
                     commit()
-                except Exception as exc:  # a fault on this one mail: kept for an administrator, the rest go on
-                    db.session.rollback()
-                    log.exception("mailbox %s: a mail could not be imported", mailbox.address)
-                    mailbox = db.session.get(Mailbox, mailbox_id)
-                    row = _record(stand_in_message_id(raw or b""), mailbox, "failed",
-                                  f"import failed: {exc.__class__.__name__}: {exc}"[:300], raw=raw)
-                    commit()
+                else:
+                    raw = session.fetch(uid)
+                    if raw is None:
+                        continue
+                    row = _import_or_keep(mailbox_id, raw, config, upload_root, commit)
                 counts[row.outcome] = counts.get(row.outcome, 0) + 1
-                session.move(uid, mailbox.done_folder)
+                session.move(uid, db.session.get(Mailbox, mailbox_id).done_folder)
         mailbox = db.session.get(Mailbox, mailbox_id)
         mailbox.last_error = ""
-    except MailboxError as exc:
+    except Exception as exc:  # this mailbox's trouble must not keep the next ones from being read
         db.session.rollback()
         mailbox = db.session.get(Mailbox, mailbox_id)
-        mailbox.last_error = str(exc)[:500]
-        log.warning("mailbox %s: %s", mailbox.address, exc)
+        mailbox.last_error = (str(exc) if isinstance(exc, MailboxError) else exc.__class__.__name__)[:500]
+        if isinstance(exc, MailboxError):
+            log.warning("mailbox %s: %s", mailbox.address, exc)
+        else:
+            log.exception("mailbox %s could not be read", mailbox.address)
         counts["error"] = 1
     mailbox.last_fetch_at = utcnow()
     commit()
     return counts
 
 
-def _too_large(mailbox: Mailbox, size: int, config) -> InboundMail:
-    """A message above ``LOTSEN_MAIL_IN_MAX_MB`` is not downloaded: it stays on the server, in the done folder,
-    and is listed for an administrator (known by its place, as its Message-ID was not read)."""
-    row = InboundMail(message_id=f"<too-large.{mailbox.id}.{utcnow().timestamp()}@lotsen.invalid>",
-                      mailbox=mailbox, outcome="failed",
-                      reason=f"too large ({size // (1024 * 1024)} MB > {config['LOTSEN_MAIL_IN_MAX_MB']} MB); "
-                             f"left in the folder {mailbox.done_folder}")
-    db.session.add(row)
-    db.session.flush()
-    return row
+def _import_or_keep(mailbox_id: int, raw: bytes, config, upload_root: Path, commit: Callable[[], None]
+                    ) -> InboundMail:
+    """Import one mail and commit. Whatever goes wrong with it (a refused subject, a fault of ours) rolls all of
+    it back, files included, and keeps the mail, bytes and all, as failed for the people who may read it: the
+    rest of the batch goes on and the mail is never fetched again and again."""
+    try:
+        row = import_mail(db.session.get(Mailbox, mailbox_id), raw, config, upload_root)
+        commit()
+        return row
+    except Exception as exc:
+        db.session.rollback()
+        log.error("mailbox %s: a mail could not be imported (%s)", mailbox_id, exc.__class__.__name__)
+        reason = str(exc) if isinstance(exc, DomainError) else exc.__class__.__name__  # no mail text in it
+        try:
+            parsed = parse_mail(raw, own_addresses(config))
+        except MailUnreadable:
+            parsed = None
+        row = _record(parsed.message_id if parsed else stand_in_message_id(raw), db.session.get(Mailbox, mailbox_id),
+                      "failed", f"import failed: {reason}", raw=raw, parsed=parsed)
+        commit()
+        return row
+
+
+def _too_large(mailbox: Mailbox, message_id: str, size: int, config) -> InboundMail:
+    """A message above ``LOTSEN_MAIL_IN_MAX_MB`` is not downloaded: it is moved to the done folder and listed
+    for an administrator (known by its Message-ID, so a move that failed does not list it twice)."""
+    return _record(message_id, mailbox, "failed", f"too large ({size // (1024 * 1024)} MB > "
+                   f"{config['LOTSEN_MAIL_IN_MAX_MB']} MB); left unread in the folder {mailbox.done_folder}")
 
 
 def own_addresses(config) -> set[str]:
@@ -189,23 +224,31 @@ def own_addresses(config) -> set[str]:
 
 
 def import_mail(mailbox: Mailbox | None, raw: bytes, config, upload_root: Path) -> InboundMail:
-    """Turn one message into a case, a reply, or nothing (recorded with the reason); never twice. Flushes."""
+    """Turn one message into a case, a reply, or nothing (recorded with the reason); never twice. Flushes (and
+    rolls back its transaction, still empty, when another reader recorded the same mail first)."""
     try:
         parsed = parse_mail(raw, own_addresses(config))
     except MailUnreadable as exc:
-        return _record(stand_in_message_id(raw), mailbox, "failed", f"unreadable: {exc}"[:300], raw=raw)
+        return _record(stand_in_message_id(raw), mailbox, "failed", f"unreadable: {exc}", raw=raw)
     known = _known(parsed.message_id)
+    if known is not None and known.fingerprint not in (None, parsed.fingerprint()):
+        parsed.message_id = stand_in_message_id(raw)  # another mail under a reused Message-ID: imported as itself
+        known = _known(parsed.message_id)
     if known is not None:
         return known
     row = InboundMail(message_id=parsed.message_id, mailbox=mailbox, sender=parsed.sender,
-                      subject=parsed.subject[:300], outcome="failed", reason="importing")
-    made = add_unless_made(row, lambda: _known(parsed.message_id))
-    if made is not row:  # another worker took it at the same moment
-        return made
+                      subject=parsed.subject[:300], outcome="failed", reason="importing",
+                      fingerprint=parsed.fingerprint(), confidential_function=_confidential(mailbox, None))
+    db.session.add(row)
+    try:  # the first write of this mail's transaction, so no savepoint: SQLite's driver commits at its release
+        db.session.flush()
+    except IntegrityError:  # another worker took the mail at the same moment: this transaction holds nothing
+        db.session.rollback()
+        return _known(parsed.message_id) or _record(parsed.message_id, mailbox, "failed", "taken by another reader")
     if cases_named_in(parsed.message_id):
         return _settle(row, "ignored", "Lotsen's own mail")
     if parsed.bounce is not None:
-        _note_bounce(parsed, config)
+        _note_bounce(parsed)
     if parsed.machine:
         return _settle(row, "ignored", f"machine mail: {parsed.machine}")
     hour_ago = utcnow() - timedelta(hours=1)
@@ -214,53 +257,79 @@ def import_mail(mailbox: Mailbox | None, raw: bytes, config, upload_root: Path) 
     if recent >= config["LOTSEN_MAIL_IN_SENDER_HOURLY"]:
         return _settle(row, "held", f"more than {config['LOTSEN_MAIL_IN_SENDER_HOURLY']} mails in an hour",
                        raw=raw)
-    try:
-        ticket = _answered_case(parsed)
-        if ticket is not None:
-            return _reply(row, ticket, parsed, config, upload_root, raw)
-        return _new_case(row, mailbox, parsed, config, upload_root)
-    except TicketError as exc:
-        return _settle(row, "failed", str(exc)[:300], raw=raw)
+    ticket = _answered_case(parsed)
+    if ticket is not None:
+        row.confidential_function = _confidential(mailbox, ticket)
+        return _reply(row, ticket, parsed, config, upload_root, raw)
+    return _new_case(row, mailbox, parsed, config, upload_root)
 
 
 def _known(message_id: str) -> InboundMail | None:
     return db.session.scalar(select(InboundMail).where(InboundMail.message_id == message_id))
 
 
-def _record(message_id: str, mailbox: Mailbox | None, outcome: str, reason: str, raw: bytes | None = None
-            ) -> InboundMail:
+def _record(message_id: str, mailbox: Mailbox | None, outcome: str, reason: str, raw: bytes | None = None,
+            parsed: ParsedMail | None = None) -> InboundMail:
     known = _known(message_id)
     if known is not None:
         return known
-    row = InboundMail(message_id=message_id, mailbox=mailbox, outcome=outcome, reason=reason, raw=raw)
+    ticket = _answered_case(parsed) if parsed is not None else None
+    row = InboundMail(message_id=message_id, mailbox=mailbox, outcome=outcome, reason=reason[:300], raw=raw,
+                      sender=parsed.sender if parsed else "", subject=parsed.subject[:300] if parsed else "",
+                      confidential_function=_confidential(mailbox, ticket))
     return add_unless_made(row, lambda: _known(message_id))
 
 
+def _confidential(mailbox: Mailbox | None, ticket: Ticket | None) -> SupportFunction | None:
+    """The confidential function whose people alone may read a held or failed mail: the case's, when the mail
+    answers a case that holds confidential content, else its mailbox's when that function is confidential. Kept on
+    the mail, so it holds when the mailbox is removed or changed."""
+    if ticket is not None and holds_confidential(ticket):
+        return ticket.function if ticket.function.is_confidential else _first_confidential(ticket)
+    if mailbox is not None and mailbox.function is not None and mailbox.function.is_confidential:
+        return mailbox.function
+    return None
+
+
+def _first_confidential(ticket: Ticket) -> SupportFunction | None:
+    """The confidential function a case passed through (its content stays theirs when it moves on)."""
+    ids = {e.function_id for e in ticket.events if e.function_id is not None}
+    return db.session.scalar(select(SupportFunction).where(SupportFunction.id.in_(ids),
+                                                           SupportFunction.is_confidential.is_(True)).limit(1))
+
+
 def _settle(row: InboundMail, outcome: str, reason: str = "", *, ticket: Ticket | None = None,
-            raw: bytes | None = None) -> InboundMail:
+            raw: bytes | None = None, confidential: SupportFunction | None = None) -> InboundMail:
     row.outcome, row.reason, row.ticket, row.raw = outcome, reason[:300], ticket, raw
+    row.confidential_function = confidential or row.confidential_function
     db.session.flush()
     return row
 
 
-def _note_bounce(parsed: ParsedMail, config) -> None:
-    """A delivery report: each failed address gets no mail for a while, and the case the returned mail was about
-    gets an internal note, so its specialists know the requester did not get it."""
-    days = config["LOTSEN_MAIL_BOUNCE_DAYS"]
-    for address in parsed.bounce.failed:
-        mark_failing(address, f"bounced: {parsed.subject}"[:300], days)
-    cases = cases_named_in(parsed.bounce.original)
-    ticket = get_ticket(cases[-1]) if cases else None
-    if ticket is not None and parsed.bounce.failed:
-        event = TicketEvent(kind="note", is_public=False, author=None, function_id=ticket.function_id,
-                            body=str(_l("Mail to %(addresses)s could not be delivered. Lotsen sends that address "
-                                        "no mail for %(days)s days; reach the person another way.",
-                                        addresses=", ".join(parsed.bounce.failed), days=days)),
-                            data={"bounce": parsed.bounce.failed})
-        ticket.events.append(event)
-        db.session.flush()
-        watchers = [ticket.assignee] if ticket.assignee else notifications.specialists_of(ticket.function)
-        notifications.notify(watchers, ticket, "mail_trouble", mail_context())
+def _note_bounce(parsed: ParsedMail) -> None:
+    """A delivery report about a mail Lotsen sent (the returned headers carry its signed Message-ID, which the
+    outbox still knows): when the address it was sent to is among the failed ones, Lotsen mails it no more for
+    ``LOTSEN_MAIL_BOUNCE_DAYS``, and the case gets an internal note and an in-app notification (never a mail,
+    which could bounce in turn). A report about anything else, or forged, changes nothing."""
+    sent = db.session.scalar(select(OutboxMessage).where(
+        OutboxMessage.message_id.in_(_MESSAGE_IDS.findall(parsed.bounce.original)))) if cases_named_in(
+        parsed.bounce.original) else None
+    if sent is None or sent.recipient.lower() not in parsed.bounce.failed:
+        return
+    days = current_app.config["LOTSEN_MAIL_BOUNCE_DAYS"]
+    mark_failing(sent.recipient, "bounced", days)
+    ticket = get_ticket(cases_named_in(sent.message_id)[0])
+    if ticket is None:
+        return
+    event = TicketEvent(kind="note", is_public=False, author=None, function_id=ticket.function_id,
+                        body=str(_l("Mail to %(addresses)s could not be delivered. Lotsen sends that address "
+                                    "no mail for %(days)s days; reach the person another way.",
+                                    addresses=sent.recipient, days=f"{days:g}")),
+                        data={"bounce": [sent.recipient]})
+    ticket.events.append(event)
+    db.session.flush()
+    watchers = [ticket.assignee] if ticket.assignee else notifications.specialists_of(ticket.function)
+    notifications.notify(watchers, ticket, "mail_trouble", None)
 
 
 def _answered_case(parsed: ParsedMail) -> Ticket | None:
@@ -272,7 +341,9 @@ def _answered_case(parsed: ParsedMail) -> Ticket | None:
             return _follow_merges(ticket)
     found = CASE_NUMBER.search(parsed.subject)
     ticket = get_ticket(found.group(0)) if found else None
-    if ticket is not None and ticket.requester.email.lower() == parsed.sender:
+    # case numbers run in order and a From line is easily forged: the number alone finds only a case that holds
+    # nothing confidential, and only for its requester's address (a confidential case needs Lotsen's signed ID)
+    if ticket is not None and ticket.requester.email.lower() == parsed.sender and not holds_confidential(ticket):
         return _follow_merges(ticket)
     return None
 
@@ -334,14 +405,17 @@ def _new_case(row: InboundMail, mailbox: Mailbox | None, parsed: ParsedMail, con
     else:
         decision = decide_route(None, subject, text)
     stored, refused = _files(parsed, config, upload_root)
+    # an unknown sender gets no automatic acknowledgement: its From line may be forged (backscatter) and its
+    # auto-responder may lack RFC 3834's headers (a loop); the specialists' answers still reach the address
     ticket = create_ticket(requester, subject, text, category=None, calendar=office_calendar(), mail=mail_context(),
-                           channel="email", decision=decision)
+                           channel="email", decision=decision, acknowledge=not external)
     created = ticket.events[0]
     _attach(created, stored, refused, parsed)
     if external:
         created.data = {**created.data, "external": True}
     db.session.flush()
-    return _settle(row, "case", "external sender" if external else "", ticket=ticket)
+    return _settle(row, "case", "external sender" if external else "", ticket=ticket,
+                   confidential=_confidential(mailbox, ticket))
 
 
 def _reply(row: InboundMail, ticket: Ticket, parsed: ParsedMail, config, upload_root: Path, raw: bytes
@@ -361,7 +435,7 @@ def _reply(row: InboundMail, ticket: Ticket, parsed: ParsedMail, config, upload_
         if ticket.status in ("resolved", "closed"):
             hour_ago = utcnow() - timedelta(hours=1)
             reopened = db.session.scalar(select(func.count(InboundMail.id)).where(
-                InboundMail.ticket_id == ticket.id, InboundMail.outcome == "reply",
+                InboundMail.ticket_id == ticket.id, InboundMail.reopened_case.is_(True),
                 InboundMail.received_at >= hour_ago)) or 0
             if reopened >= config["LOTSEN_MAIL_IN_REOPENS_HOURLY"]:
                 return _settle(row, "held", "the case was reopened by mail too often this hour", ticket=ticket,
@@ -370,6 +444,7 @@ def _reply(row: InboundMail, ticket: Ticket, parsed: ParsedMail, config, upload_
                 if not can_reopen(ticket):
                     return _follow_up(row, ticket, parsed, config, upload_root)
                 reopen(ticket, author, calendar)
+            row.reopened_case = True
         event = add_reply(ticket, author, text, public=True, calendar=calendar, mail=mail)
     elif author is not None and can_work(author, ticket):  # a specialist answering a notification: kept internal
         event = add_reply(ticket, author, text, public=False, calendar=calendar, mail=mail)

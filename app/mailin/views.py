@@ -37,11 +37,12 @@ def mailboxes():
 
 def _form(mailbox: Mailbox | None) -> MailboxForm:
     form = MailboxForm(obj=mailbox)
+    if "secret" not in request.form:  # never the stored secret (a form without the field would take it)
+        form.secret.data = ""
     form.function.choices = [SelectChoice(AUTOMATIC, _("Any function: routed automatically (the general address)"))]
     form.function.choices += [SelectChoice(f.slug, f.name) for f in list_functions()]
     if mailbox is not None and not form.is_submitted():
         form.function.data = mailbox.function.slug if mailbox.function else AUTOMATIC
-        form.secret.data = ""
     return form
 
 
@@ -102,9 +103,10 @@ def test_mailbox(mailbox_id: int):
 
 
 def _may_handle(row: InboundMail) -> bool:
-    function = row.mailbox.function if row.mailbox else None
-    if function is not None and function.is_confidential:
-        return current_user.has_role(Role.SPECIALIST, function.slug)
+    """A mail about a confidential function's case (or in its mailbox) is for that function's specialists, as its
+    cases are; the rest is for administrators."""
+    if row.confidential_function is not None:
+        return current_user.has_role(Role.SPECIALIST, row.confidential_function.slug)
     return current_user.has_role(Role.ADMIN)
 
 
@@ -118,9 +120,13 @@ def _unsettled(row_id: int) -> InboundMail:
 @bp.get("/mail/held")
 @login_required
 def held():
-    rows = [row for row in services.list_unsettled() if _may_handle(row)]
-    if not rows and not current_user.has_role(Role.ADMIN):
+    if not current_user.has_role(Role.ADMIN) and not any(
+            f.is_confidential for f in current_user.functions_for(Role.SPECIALIST)):
         abort(404)
+    rows = [row for row in services.list_unsettled() if _may_handle(row)]
+    for row in rows:  # senders and subjects of confidential mail are read here
+        if row.confidential_function is not None:
+            audit.record(current_user.id, "inbound_mail_list", "inbound_mail", row.id, detail="held mail list")
     return render_template("mailin/held.html", unsettled=rows, confirm=ConfirmForm())
 
 

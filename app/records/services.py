@@ -421,8 +421,8 @@ def export_person(actor: User, person: User, person_number: str | None, upload_r
     if person.email:  # the records of mails read from the mailboxes: sender, subject, what became of them
         for mail in db.session.scalars(select(InboundMail).where(func.lower(InboundMail.sender) == person.email.lower())
                                        .order_by(InboundMail.id)):
-            confidential = mail.mailbox is not None and mail.mailbox.function is not None and \
-                mail.mailbox.function.is_confidential
+            confidential = mail.confidential_function_id is not None or (
+                mail.ticket is not None and holds_confidential(mail.ticket))
             hidden = confidential and not may_read_confidential
             withheld = withheld or hidden
             mails.append({"received_at": _when(mail.received_at), "mailbox": mail.mailbox.address if mail.mailbox

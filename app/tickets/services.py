@@ -269,8 +269,10 @@ def create_ticket(
     priority: str = "normal",
     decision: RoutingDecision | None = None,
     origin_url: str | None = None,
+    acknowledge: bool = True,
 ) -> Ticket:
-    """Register a case, route it, set its service-level clock and tell the requester.
+    """Register a case, route it, set its service-level clock and tell the requester (unless ``acknowledge`` is
+    False: a mail from an unknown sender).
 
     The same form sent twice (a double click, a reloaded page, two requests at the same moment) gives the
     one case of its ``submit_token``; files are stored only for the request that made the case."""
@@ -303,7 +305,8 @@ def create_ticket(
     db.session.flush()
     if submit_token:  # the searches were typed by whoever filled in the form
         link_searches_to_question(submit_token, created_by or requester, ticket.function_id)
-    _mail(requester, "created", ticket, mail)
+    if acknowledge:
+        _mail(requester, "created", ticket, mail)
     notifications.case_arrived(ticket, mail, actor=created_by)
     return ticket
 

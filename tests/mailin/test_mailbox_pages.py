@@ -36,12 +36,12 @@ def test_a_saved_secret_is_encrypted_and_never_shown_again(client, auth, people)
     page = client.get(f"/admin/mailboxes/{box.id}").get_data(as_text=True)
     assert "Hemligt-losen-1" not in page and box.secret not in page
 
-    assert client.post(f"/admin/mailboxes/{box.id}", data={**FORM, "secret": "", "port": "143",
-                                                          "security": "starttls"}).status_code == 302
+    assert client.post(f"/admin/mailboxes/{box.id}", data={**FORM, "secret": "", "folder": "Inkorg"}
+                       ).status_code == 302
     db.session.expire_all()
     assert services.imap_settings(box, {"LOTSEN_MAIL_IN_TIMEOUT": 5, "LOTSEN_MAIL_IN_CA_FILE": "",
                                         "LOTSEN_MAIL_IN_REQUIRE_CERT": True}).password == "Hemligt-losen-1"
-    assert box.port == 143
+    assert box.folder == "Inkorg"
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "mailbox_save")).all()
     assert [e.detail for e in entries] == ["it-support@kommun.example (secret changed)",
                                            "it-support@kommun.example (secret kept)"]
@@ -100,4 +100,35 @@ def test_failed_mail_of_a_confidential_mailbox_is_for_its_specialists_only(clien
     auth.logout()
 
     auth.login("erik")
+    assert client.get("/mail/held").status_code == 404
+
+
+def test_the_saved_secret_goes_only_to_the_server_it_was_given_for(client, auth, people):
+    """Pointing a mailbox at another server, port, user or token address takes the secret again: otherwise an
+    administrator could have Lotsen send the saved password to a server of their own ("Testa inloggningen")."""
+    auth.login("chef.admin")
+    client.post("/admin/mailboxes/new", data=FORM)
+    box = db.session.scalar(select(Mailbox))
+    for change in ({"host": "evil.example"}, {"port": "143", "security": "starttls"}, {"username": "other"},
+                   {"auth": "oauth2", "oauth_client_id": "x", "oauth_token_url": "https://evil.example/token"}):
+        page = client.post(f"/admin/mailboxes/{box.id}", data={**FORM, "secret": "", **change})
+        assert page.status_code == 400, change
+        assert "Skriv lösenordet eller klienthemligheten igen" in page.get_data(as_text=True)
+    without_field = {k: v for k, v in FORM.items() if k != "secret"}  # a form without the field at all
+    assert client.post(f"/admin/mailboxes/{box.id}", data={**without_field, "folder": "Inkorg"}).status_code == 302
+    db.session.expire_all()
+    assert services.imap_settings(box, {"LOTSEN_MAIL_IN_TIMEOUT": 5, "LOTSEN_MAIL_IN_CA_FILE": "",
+                                        "LOTSEN_MAIL_IN_REQUIRE_CERT": True}).password == "Hemligt-losen-1"
+    page = client.post(f"/admin/mailboxes/{box.id}", data={**FORM, "security": "none", "port": "143"})
+    assert page.status_code == 400 and "bara till en server på den här datorn" in page.get_data(as_text=True)
+
+
+def test_specialists_of_a_confidential_function_find_their_held_mail_from_the_queue(client, auth, people):
+    auth.login("hanna")
+    assert "/mail/held" in client.get("/workspace/hr").get_data(as_text=True)
+    page = client.get("/mail/held")
+    assert page.status_code == 200 and "Inget väntar." in page.get_data(as_text=True)
+    auth.logout()
+    auth.login("ivar")  # IT's cases are not confidential: its held mail is the administrators'
+    assert "/mail/held" not in client.get("/workspace/it").get_data(as_text=True)
     assert client.get("/mail/held").status_code == 404

@@ -32,8 +32,8 @@ def test_assigned_in_the_app_and_by_mail_never_to_oneself(client, auth, people, 
 def test_a_new_case_is_in_the_app_and_mailed_only_to_who_wants_it(client, auth, people, create_ticket):
     auth.login("hugo")
     client.post("/account/notifications", data={"new_case": "immediately", "assigned": "immediately",
-                                                "requester_reply": "immediately", "sla_warning": "immediately",
-                                                "forwarded_resolved": "daily"})
+                                                "requester_reply": "immediately", "mail_trouble": "immediately",
+                                                "sla_warning": "immediately", "forwarded_resolved": "daily"})
     auth.logout()
     ticket = create_ticket("hr", "erik", subject="Min sjukskrivning och konflikten med chefen")
     kinds = {(n.user_id, n.kind) for n in db.session.scalars(select(Notification))}
@@ -63,8 +63,8 @@ def test_assignment_and_the_requesters_reply_reach_the_assignee(client, auth, pe
 
 def test_the_daily_summary_collects_what_was_chosen_daily(app, people, create_ticket, mail_context):
     notifications.save_settings(people["hanna"], {"new_case": "daily", "assigned": "off",
-                                                  "requester_reply": "immediately", "sla_warning": "immediately",
-                                                  "forwarded_resolved": "daily"})
+                                                  "requester_reply": "immediately", "mail_trouble": "immediately",
+                                                  "sla_warning": "immediately", "forwarded_resolved": "daily"})
     first = create_ticket("hr", "erik", subject="Semester")
     second = create_ticket("hr", "kalle", subject="Föräldraledighet")
     assert _mails_to("hanna@kommun.example") == []
