@@ -19,7 +19,6 @@ from app.core.mail import FailingAddress, OutboxMessage
 from app.core.mailbox import ImapSession
 from app.mailin import services
 from app.mailin.cli import fetch_all
-from app.mailin.models import InboundMail
 from app.mailin.parsing import fold_quoted, html_to_text, parse_mail
 from app.tickets import services as tickets
 from app.tickets.models import Notification, Ticket, TicketAttachment
