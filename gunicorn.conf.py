@@ -11,7 +11,15 @@ the in-memory default each process counts on its own, so each gets an equal shar
 """
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
+
+# /metrics adds up every process's counters: prometheus-client's multiprocess mode, a folder of files that each
+# process writes, set before any process imports the client. A fresh folder per server start (or the given one,
+# emptied), and a process's live gauges are dropped when it exits (child_exit below).
+METRICS_FOLDER = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="lotsen-metrics-"))
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_FOLDER)
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("LOTSEN_WEB_WORKERS") or min(os.cpu_count() or 1, 4))
@@ -28,8 +36,7 @@ keepalive = 0
 SHARED_MEMORY = Path("/dev/shm")  # noqa: S108
 worker_tmp_dir = str(SHARED_MEMORY) if SHARED_MEMORY.is_dir() else None
 graceful_timeout = 20
-accesslog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+accesslog = None  # Lotsen logs each request itself, with its request id and user id (app/core/logs.py)
 
 
 def post_worker_init(worker):
@@ -46,3 +53,15 @@ def post_worker_init(worker):
         worker.log.info("%s processes count rate limits in memory, each on its own: each lets through 1/%s of "
                         "every limit (a shared LOTSEN_RATELIMIT_STORAGE_URI, e.g. redis://, counts exactly)",
                         worker.cfg.workers, worker.cfg.workers)
+
+
+def on_starting(server):
+    """No counters from an earlier run of the server."""
+    shutil.rmtree(METRICS_FOLDER, ignore_errors=True)
+    METRICS_FOLDER.mkdir(parents=True, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -20,7 +20,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import PROJECT_ROOT, ConfigError, instance_path_from, load_config
-from app.core import counters, crypto, i18n, security, static, templating, transactions
+from app.core import counters, crypto, i18n, logs, security, static, templating, transactions
 from app.core.db import db, tune_sqlite
 from app.core.extensions import babel, csrf, limiter, login_manager, migrate
 from app.core.i18n import LANGUAGES, current_language, select_locale
@@ -61,7 +61,7 @@ def create_app(config_override: Mapping[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
     _register_cli(app)
     if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO)
+        logs.configure_logging(app)
     for chatty in ("weasyprint", "fontTools"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     return app
@@ -137,6 +137,7 @@ def _init_extensions(app: Flask) -> None:
         log.warning("LOTSEN_DATA_KEY is not set: identity numbers are encrypted with a key derived from "
                     "LOTSEN_SECRET_KEY (changing the secret key would make them unreadable); `flask --app wsgi forms "
                     "new-key` prints the setting that moves them to a key of their own")
+    logs.init_app(app)
     static.init_app(app)
     templating.init_app(app)
     transactions.init_app(app)
@@ -165,6 +166,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.forms.blueprint import bp as forms_bp
     from app.mailin import views as mailin_views  # noqa: F401
     from app.mailin.blueprint import bp as mailin_bp
+    from app.ops import views as ops_views  # noqa: F401
+    from app.ops.blueprint import bp as ops_bp
     from app.records import views as records_views  # noqa: F401
     from app.records.blueprint import bp as records_bp
     from app.reports import views as reports_views  # noqa: F401
@@ -184,6 +187,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(mailin_bp)
     app.register_blueprint(records_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(ops_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(widgets_bp)
     csrf.exempt(api_bp)  # the API authenticates each request with a bearer token, not a session cookie
@@ -277,6 +281,7 @@ def _register_cli(app: Flask) -> None:
     from app.demo import demo_cli
     from app.forms.cli import forms_cli
     from app.mailin.cli import fetch_all, mail_cli
+    from app.ops.cli import backup_command, restore_command
     from app.records.cli import archive_cli, daily_retention, retention_cli
     from app.selfservice.cli import articles_cli, search_cli
     from app.tickets.cli import outbox_cli, routing_cli, worker_command
@@ -291,6 +296,8 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(archive_cli)
     register_daily("retention", daily_retention, "LOTSEN_RETENTION_HOUR")
     app.cli.add_command(mail_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     register_periodic("mail in", fetch_all, "LOTSEN_MAIL_IN_INTERVAL")
     app.cli.add_command(routing_cli)
     app.cli.add_command(worker_command)

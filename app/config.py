@@ -7,6 +7,7 @@ that names the variable, so a bad deployment fails at once and says why.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -74,6 +75,17 @@ def _parse_probability(value: str) -> float:
 
 def _parse_optional_probability(value: str) -> float | None:
     return _parse_probability(value) if value.strip() else None
+
+
+def _parse_networks(value: str) -> list[str]:
+    """Addresses or networks in CIDR notation, checked now so that a typo fails at start-up."""
+    networks = _parse_list(value)
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"{network!r} is not an address or network") from exc
+    return networks
 
 
 def _parse_list(value: str) -> list[str]:
@@ -208,6 +220,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOTSEN_OFFICE_HOURS", "08:00-17:00", str,
             "working hours Monday to Friday for service levels (Swedish public holidays are off)"),
     Setting("LOTSEN_OUTBOX_INTERVAL", 10.0, _parse_positive_float, "seconds between outbox rounds in the worker loop"),
+    Setting("LOTSEN_LOG_FORMAT", "text", _parse_choice(("text", "json")),
+            "log lines as text or as one JSON object each (request id, user id, endpoint, status, time)"),
+    Setting("LOTSEN_METRICS_ALLOW", ["127.0.0.1/32", "::1/128"], _parse_networks,
+            "comma-separated addresses or networks (CIDR) that may read /metrics; empty: nobody"),
+    Setting("LOTSEN_READY_MAX_INDEX_LAG", 50, int,
+            "article revisions the search index may be behind before /readyz says the host is not ready"),
     Setting("LOTSEN_MAIL_IN_INTERVAL", 60.0, _parse_positive_float,
             "seconds between the worker's reads of the functions' mailboxes (mail in)"),
     Setting("LOTSEN_MAIL_IN_TIMEOUT", 30.0, _parse_positive_float, "seconds each step with an IMAP server may take"),

@@ -163,3 +163,68 @@ def test_upgrade_0012_gives_old_cases_their_report_figures(tmp_path):
         assert tuple(row) == (ids["servicecenter"], 1, 1, 120, 9 * 60 + 60 - 120)
         downgrade(revision="0011")
         db.engine.dispose()
+
+
+def test_the_first_released_schema_upgrades_to_the_current_one_with_its_data(tmp_path):
+    """Issue 19: a database made by the first release (schema 0006, 2026-11-22) with a person, a case with its
+    timeline, a published article and an order upgrades to today's schema; the person logs in and finds the case,
+    the article is found, the order reads with its identity number, and the host reports ready."""
+    import json
+
+    from flask_migrate import upgrade
+    from sqlalchemy import select, text
+    from werkzeug.security import generate_password_hash
+
+    from app.forms.models import FormSubmission
+    from app.selfservice.search import get_index
+    from app.tickets.models import Ticket
+
+    app = _old_database(tmp_path)
+    app.config["WTF_CSRF_ENABLED"] = False
+    with app.app_context():
+        upgrade(revision="0006")
+        db.session.execute(text(
+            "INSERT INTO user_account (username, display_name, email, department, title, auth_source, is_active, "
+            "created_at, updated_at, password_hash) VALUES ('erik', 'Erik Anställd', 'erik@kommun.example', "
+            "'Skolan', 'Lärare', 'local', 1, '2026-11-22', '2026-11-22', :hash)"),
+            {"hash": generate_password_hash("ett-bra-losenord")})
+        it = db.session.scalar(text("SELECT id FROM support_function WHERE slug = 'it'"))
+        db.session.execute(text(
+            "INSERT INTO ticket (number, year, sequence, subject, description, status, priority, channel, "
+            "function_id, requester_id, created_at, last_activity_at, paused_minutes, rating_comment) VALUES "
+            "('LOT-2026-000001', 2026, 1, 'Skrivaren', 'Papperstopp.', 'open', 'normal', 'portal', :it, 1, "
+            "'2026-11-22 09:00:00', '2026-11-22 09:00:00', 0, '')"), {"it": it})
+        db.session.execute(text("INSERT INTO ticket_counter (year, last) VALUES (2026, 1)"))
+        db.session.execute(text(
+            "INSERT INTO ticket_event (ticket_id, kind, is_public, body, data, created_at) VALUES "
+            "(1, 'created', 1, 'Papperstopp.', '{}', '2026-11-22 09:00:00')"))
+        db.session.execute(text(
+            "INSERT INTO article (slug, title, summary, body, lang, status, function_id, view_count, created_at, "
+            "updated_at) VALUES ('papperstopp', 'Papperstopp i skrivaren', 'Så tar du bort papper.', "
+            "'Öppna luckan och dra försiktigt ut pappret.', 'sv', 'published', :it, 0, '2026-11-22', '2026-11-22')"),
+            {"it": it})
+        db.session.execute(text(
+            "INSERT INTO article_revision (article_id, number, title, summary, body, tags, status, note, created_at) "
+            "VALUES (1, 1, 'Papperstopp i skrivaren', 'Så tar du bort papper.', "
+            "'Öppna luckan och dra försiktigt ut pappret.', '', 'published', '', '2026-11-22')"))
+        db.session.execute(text(
+            "INSERT INTO form_submission (form_slug, status, data, title, owner_id, created_at, updated_at) VALUES "
+            "('employment-contract', 'submitted', :data, 'Åsa', 1, '2026-11-22', '2026-11-22')"),
+            {"data": json.dumps({"employee": {"personnummer": "19730288-9931", "first_name": "Åsa"}})})
+        db.session.commit()
+
+        upgrade()
+
+        case = db.session.scalar(select(Ticket))
+        assert (case.number, case.requester.username, case.function.slug) == ("LOT-2026-000001", "erik", "it")
+        order = db.session.scalar(select(FormSubmission))
+        assert order.data["employee"]["personnummer"] == "19730288-9931"
+        get_index().rebuild()
+        db.session.remove()
+    client = app.test_client()
+    assert client.post("/login", data={"username": "erik", "password": "ett-bra-losenord"}).status_code == 302
+    assert "LOT-2026-000001" in client.get("/tickets").get_data(as_text=True)
+    assert "Papperstopp i skrivaren" in client.get("/search?q=papperstopp").get_data(as_text=True)
+    assert client.get("/readyz").get_json()["status"] == "ready"
+    with app.app_context():
+        db.engine.dispose()

@@ -68,8 +68,38 @@ def test_settings_use_every_core_few_threads_and_a_heartbeat_in_memory():
     heartbeat file gunicorn touches on every request in memory rather than on the disk's journal."""
     import runpy
 
+    before = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    if before is None:  # the settings name a metrics folder for the server; not for this test process
+        del os.environ["PROMETHEUS_MULTIPROC_DIR"]
     assert settings["threads"] == int(os.environ.get("LOTSEN_WEB_THREADS", "4"))
     assert settings["workers"] >= min(os.cpu_count() or 1, 4) or "LOTSEN_WEB_WORKERS" in os.environ
     if Path("/dev/shm").is_dir():
         assert settings["worker_tmp_dir"] == "/dev/shm"
+
+
+def test_metrics_add_up_every_process_and_requests_are_logged_with_their_id(tmp_path):
+    """Issue 19: with gunicorn's settings (two processes here) /metrics counts the requests both processes
+    answered (prometheus-client's multiprocess mode), and each request is one log line with its id."""
+    env = _env(tmp_path, LOTSEN_WEB_WORKERS="2", LOTSEN_LOG_FORMAT="json",
+               PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
+    subprocess.run([str(GUNICORN.with_name("flask")), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    server = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _answers(env["PORT"])
+        for _ in range(20):
+            with urllib.request.urlopen(f"http://127.0.0.1:{env['PORT']}/healthz", timeout=5) as response:
+                assert response.status == 200 and len(response.headers["X-Request-ID"]) == 32
+        with urllib.request.urlopen(f"http://127.0.0.1:{env['PORT']}/metrics", timeout=10) as response:
+            text = response.read().decode()
+    finally:
+        server.terminate()
+        _out, err = server.communicate(timeout=20)
+    [line] = [line for line in text.splitlines()
+              if line.startswith('lotsen_http_requests_total{endpoint="ops.healthz",method="GET",status="200"}')]
+    assert float(line.rpartition(" ")[2]) == 20
+    assert "lotsen_outbox_queued 0.0" in text and "lotsen_database_up 1.0" in text
+    logged = [line for line in err.splitlines() if '"endpoint": "ops.healthz"' in line]
+    assert len(logged) == 20 and all('"request_id": "' in line for line in logged)

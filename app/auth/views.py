@@ -14,6 +14,7 @@ from app.auth.exceptions import AccountBlocked, DirectoryUnavailable, InvalidCre
 from app.auth.forms import LoginForm, NewUserForm, TokenForm, UserForm
 from app.auth.ldap import LoginName, directories_from_config
 from app.auth.models import AccessToken, User
+from app.core import metrics
 from app.core.db import db
 from app.core.extensions import limiter, login_manager, process_share
 from app.core.forms import ConfirmForm
@@ -38,7 +39,7 @@ def recheck_directory_user():
     at once, on its own: whatever the request then does, or however it ends, the check is not repeated until
     it is due again (and not by several requests at once)."""
     hours = current_app.config["LOTSEN_LDAP_RECHECK_HOURS"]
-    if hours <= 0 or request.endpoint in (None, "static"):
+    if hours <= 0 or request.endpoint in (None, "static", "ops.healthz", "ops.readyz", "ops.metrics_page"):
         return
     user = current_user._get_current_object() if current_user.is_authenticated else None
     header = request.headers.get("Authorization", "")
@@ -124,11 +125,14 @@ def login():
                                          directories_from_config(current_app.config))
         except AccountBlocked as exc:
             _record_account_failure()
+            metrics.LOGIN_FAILURES.inc()
             error, status = _blocked_message(exc.reason), FAILED_LOGIN_STATUS
         except InvalidCredentials:
             _record_account_failure()
+            metrics.LOGIN_FAILURES.inc()
             error, status = _("Wrong user name or password."), FAILED_LOGIN_STATUS
         except DirectoryUnavailable:
+            metrics.DIRECTORY_ERRORS.inc()
             error, status = _("The staff directory cannot be reached right now, so your password cannot be "
                               "checked. Please try again in a few minutes."), 503
         else:

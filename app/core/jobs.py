@@ -7,6 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import UTCDateTime, db, utcnow
 
 
 @dataclass(frozen=True)
@@ -35,3 +41,23 @@ PERIODIC_JOBS: dict[str, PeriodicJob] = {}
 
 def register_periodic(name: str, run: Callable[[], str], interval_setting: str) -> None:
     PERIODIC_JOBS[name] = PeriodicJob(name, run, interval_setting)
+
+
+class WorkerHeartbeat(db.Model):
+    """When each worker (host and process) last finished a round: ``/metrics`` shows how long ago."""
+
+    __tablename__ = "worker_heartbeat"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    worker: Mapped[str] = mapped_column(String(120), unique=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def beat(worker: str) -> None:
+    """Note that ``worker`` finished a round (flushes; the worker commits)."""
+    row = db.session.scalar(select(WorkerHeartbeat).where(WorkerHeartbeat.worker == worker))
+    if row is None:
+        row = WorkerHeartbeat(worker=worker)
+        db.session.add(row)
+    row.seen_at = utcnow()
+    db.session.flush()

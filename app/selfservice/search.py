@@ -576,6 +576,20 @@ class SearchIndex:
         with self._lock:
             self._close_quietly()
 
+    def health(self, session: Session) -> dict:
+        """For ``/readyz`` and ``/metrics``: whether the index opens, and how many article revisions it has not
+        seen yet (a process catches up before it searches; a large number means indexing is stuck)."""
+        try:
+            with self._lock:
+                self._open()
+            usable = True
+        except IndexUnavailableError as exc:
+            usable = False
+            self._fail(exc)  # missing or broken: rebuilt in the background, and the host is ready once it is
+        behind = session.scalar(select(func.count(ArticleRevision.id)).where(
+            ArticleRevision.id > self._seen_revision())) or 0
+        return {"open": usable, "behind": behind}
+
     def _read_meta(self) -> dict:
         try:
             meta = json.loads(self.meta_path.read_text(encoding="utf-8"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -17,7 +19,7 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.db import db, utcnow
-from app.core.jobs import DAILY_JOBS, PERIODIC_JOBS
+from app.core.jobs import DAILY_JOBS, PERIODIC_JOBS, beat
 from app.core.mail import send_due
 from app.tickets import notifications
 from app.tickets.routing import decide_route, retrain_if_stale, train_and_save
@@ -25,6 +27,7 @@ from app.tickets.services import mail_context
 from app.tickets.sla import DUE_SOON_MINUTES, STOCKHOLM
 
 log = logging.getLogger(__name__)
+worker_log = logging.getLogger("lotsen.worker")
 FIRST_PAUSE, LONGEST_PAUSE = 1.0, 60.0
 
 outbox_cli = AppGroup("outbox", help="The e-mail outbox.")
@@ -47,8 +50,7 @@ def run_rounds(one_round: Callable[[], None], interval: float, max_rounds: int |
             pause_after_error = min(max(pause_after_error * 2, FIRST_PAUSE), LONGEST_PAUSE)
             pause = pause_after_error
             kind = "database error" if isinstance(exc, SQLAlchemyError) else "error"
-            click.echo(f"{kind} in worker round, next try in {pause:g} s: {exc.__class__.__name__}: {exc}",
-                       err=True)
+            say(f"{kind} in worker round, next try in {pause:g} s: {exc.__class__.__name__}: {exc}", err=True)
             if not isinstance(exc, SQLAlchemyError):
                 log.exception("worker round failed")
             with contextlib.suppress(Exception):
@@ -64,8 +66,17 @@ def run_rounds(one_round: Callable[[], None], interval: float, max_rounds: int |
         time.sleep(pause)
 
 
+def say(text: str, err: bool = False) -> None:
+    """A worker's line: as text on the terminal, or, with ``LOTSEN_LOG_FORMAT=json``, a JSON log line like the web
+    processes' (warnings for errors)."""
+    if current_app.config.get("LOTSEN_LOG_FORMAT") == "json":
+        worker_log.log(logging.WARNING if err else logging.INFO, text)
+    else:
+        click.echo(text, err=err)
+
+
 def _report(sent: int, failed: int) -> None:
-    click.echo(f"outbox: {sent} sent, {failed} failed (will retry)")
+    say(f"outbox: {sent} sent, {failed} failed (will retry)")
 
 
 @outbox_cli.command("send")
@@ -91,7 +102,7 @@ def send_command(loop: bool, rounds: int | None) -> None:
             digests, digested_on = notifications.send_digests(utcnow(), mail_context()), local.date()
         if notices or digests:
             db.session.commit()
-            click.echo(f"notifications: {notices} cases near their service level, {digests} daily summaries")
+            say(f"notifications: {notices} cases near their service level, {digests} daily summaries")
         sent, failed = send_due(config, instance)
         if sent or failed:
             _report(sent, failed)
@@ -134,6 +145,7 @@ def worker_command(rounds: int | None) -> None:
     instance = Path(current_app.instance_path)
     done_on: dict[str, object] = {}
     next_run: dict[str, float] = {}
+    name = f"{socket.gethostname()[:80]}:{os.getpid()}"
 
     def one_round() -> None:
         sent, failed = send_due(config, instance)
@@ -144,21 +156,23 @@ def worker_command(rounds: int | None) -> None:
                 next_run[job.name] = time.monotonic() + config[job.interval_setting]
                 summary = job.run()
                 if summary:
-                    click.echo(f"{job.name}: {summary}")
+                    say(f"{job.name}: {summary}")
         local = datetime.now(STOCKHOLM)
         for job in DAILY_JOBS.values():
             if local.hour >= config[job.hour_setting] and done_on.get(job.name) != local.date():
                 summary = job.run()
                 db.session.commit()
                 done_on[job.name] = local.date()
-                click.echo(f"{job.name}: {summary}")
+                say(f"{job.name}: {summary}")
         try:
             if retrain_if_stale():
-                click.echo("routing model retrained")
+                say("routing model retrained")
         except SQLAlchemyError:
             raise  # the database is away: the loop waits before the next round
         except Exception as exc:  # a training problem must not stop the mail; the next round tries again
             db.session.rollback()
-            click.echo(f"routing retraining failed: {exc}", err=True)
+            say(f"routing retraining failed: {exc}", err=True)
+        beat(name)
+        db.session.commit()
 
     run_rounds(one_round, config["LOTSEN_OUTBOX_INTERVAL"], rounds)

@@ -1,0 +1,75 @@
+"""Logs a municipality's IT can follow: every request gets an id (the proxy's ``X-Request-ID`` through the
+configured proxies, else a new one), answered in the ``X-Request-ID`` header and shown on error pages, and one log
+line when it ends: id, user id (never a name or an identity number), endpoint, method, status and milliseconds.
+Every log line of the request carries the id. ``LOTSEN_LOG_FORMAT=json`` writes each line as one JSON object
+(``python-json-logger``), in the web processes and the worker alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+
+from flask import Flask, g, has_request_context, request
+from pythonjsonlogger.json import JsonFormatter
+
+from app.core import metrics
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+request_log = logging.getLogger("lotsen.request")
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` to every record (empty outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = g.get("request_id", "") if has_request_context() else ""
+        return True
+
+
+def configure_logging(app: Flask) -> None:
+    """Root logging at INFO to standard error, as text or JSON lines, each with the request id."""
+    handler = logging.StreamHandler(sys.stderr)
+    if app.config["LOTSEN_LOG_FORMAT"] == "json":
+        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+                                           rename_fields={"levelname": "level", "asctime": "time"}))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "lotsen", False)]:
+        root.removeHandler(old)
+    handler.lotsen = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def init_app(app: Flask) -> None:
+    trust_proxy = app.config["LOTSEN_PROXY_COUNT"] > 0
+
+    @app.before_request
+    def name_the_request():
+        given = request.headers.get(REQUEST_ID_HEADER, "") if trust_proxy else ""
+        g.request_id = given if _VALID_ID.match(given) else uuid.uuid4().hex
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def log_the_request(response):
+        started = g.get("request_started")
+        if started is None:  # a request refused before our first hook ran
+            return response
+        seconds = time.perf_counter() - started
+        endpoint = request.endpoint or "unknown"
+        response.headers[REQUEST_ID_HEADER] = g.request_id
+        metrics.observe_request(endpoint, request.method, response.status_code, seconds)
+        user = g.get("_login_user")
+        request_log.info("%s %s %s %.1f ms user %s", request.method, endpoint, response.status_code, seconds * 1000,
+                         getattr(user, "id", None), extra={"request_id": g.request_id,
+            "user_id": getattr(user, "id", None), "endpoint": endpoint, "method": request.method,
+            "status": response.status_code, "ms": round(seconds * 1000, 1)})
+        return response

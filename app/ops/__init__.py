@@ -1,0 +1,1 @@
+"""Operations: health and readiness for the load balancer, metrics for Prometheus, backup and restore."""
