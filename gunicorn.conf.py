@@ -16,9 +16,10 @@ import tempfile
 from pathlib import Path
 
 # /metrics adds up every process's counters: prometheus-client's multiprocess mode, a folder of files that each
-# process writes, set before any process imports the client. A fresh folder per server start (or the given one,
-# emptied), and a process's live gauges are dropped when it exits (child_exit below).
-METRICS_FOLDER = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="lotsen-metrics-"))
+# process writes, set before any process imports the client. A folder of our own per server start, removed when
+# the server stops; or the operator's, of which only the client's own files (*.db) are removed at start.
+GIVEN_METRICS_FOLDER = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+METRICS_FOLDER = Path(GIVEN_METRICS_FOLDER or tempfile.mkdtemp(prefix="lotsen-metrics-"))
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_FOLDER)
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
@@ -57,8 +58,14 @@ def post_worker_init(worker):
 
 def on_starting(server):
     """No counters from an earlier run of the server."""
-    shutil.rmtree(METRICS_FOLDER, ignore_errors=True)
     METRICS_FOLDER.mkdir(parents=True, exist_ok=True)
+    for old in METRICS_FOLDER.glob("*.db"):
+        old.unlink(missing_ok=True)
+
+
+def on_exit(server):
+    if not GIVEN_METRICS_FOLDER:
+        shutil.rmtree(METRICS_FOLDER, ignore_errors=True)
 
 
 def child_exit(server, worker):

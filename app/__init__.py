@@ -118,6 +118,7 @@ def _log_directory_warnings(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
+    logs.init_app(app)  # first: its request id and log line also cover requests other hooks refuse
     db.init_app(app)
     with app.app_context():
         tune_sqlite(db.engine)
@@ -137,7 +138,6 @@ def _init_extensions(app: Flask) -> None:
         log.warning("LOTSEN_DATA_KEY is not set: identity numbers are encrypted with a key derived from "
                     "LOTSEN_SECRET_KEY (changing the secret key would make them unreadable); `flask --app wsgi forms "
                     "new-key` prints the setting that moves them to a key of their own")
-    logs.init_app(app)
     static.init_app(app)
     templating.init_app(app)
     transactions.init_app(app)

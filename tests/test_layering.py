@@ -35,7 +35,7 @@ FEATURE_LAYERS = ("auth", "selfservice", "tickets", "mailin", "forms", "records"
 REQUEST_GLOBALS = {"flask.request", "flask.session", "flask.g", "flask_login.current_user"}
 # The edge and the factory may touch the request; so may the modules that guard views in core.
 REQUEST_EDGE = {"app/__init__.py", "app/core/transactions.py", "app/core/logs.py", "app/core/security.py",
-                "app/core/static.py",
+                "app/core/static.py", "app/core/counters.py",
                 "app/core/i18n.py", "app/core/templating.py",
                 "app/core/permissions.py"}
 # semantic.py writes derived data (article embeddings) after the request's commit, in a session of its own; so

@@ -72,6 +72,7 @@ def test_settings_use_every_core_few_threads_and_a_heartbeat_in_memory():
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     if before is None:  # the settings name a metrics folder for the server; not for this test process
         del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        settings["METRICS_FOLDER"].rmdir()
     assert settings["threads"] == int(os.environ.get("LOTSEN_WEB_THREADS", "4"))
     assert settings["workers"] >= min(os.cpu_count() or 1, 4) or "LOTSEN_WEB_WORKERS" in os.environ
     if Path("/dev/shm").is_dir():

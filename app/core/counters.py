@@ -18,7 +18,7 @@ import weakref
 from collections import Counter
 from collections.abc import Callable, Hashable
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from sqlalchemy.orm import Session
 
 from app.core.db import db
@@ -124,6 +124,8 @@ def init_app(app: Flask) -> None:
 
     @app.teardown_request
     def flush_when_due(_exc: BaseException | None) -> None:
+        if (request.endpoint or "").startswith("ops."):  # health probes never wait for the database
+            return
         if _tallies(app).due(app.config["LOTSEN_COUNTER_FLUSH_SECONDS"]):
             flush(app)
 

@@ -19,6 +19,7 @@ from pythonjsonlogger.json import JsonFormatter
 from app.core import metrics
 
 REQUEST_ID_HEADER = "X-Request-ID"
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 request_log = logging.getLogger("lotsen.request")
 
@@ -50,6 +51,8 @@ def configure_logging(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    """Registered before every other extension's hooks (app/__init__.py), so that a request refused early (CSRF,
+    a rate limit, too large) still gets its id, its log line and its count."""
     trust_proxy = app.config["LOTSEN_PROXY_COUNT"] > 0
 
     @app.before_request
@@ -61,15 +64,16 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def log_the_request(response):
         started = g.get("request_started")
-        if started is None:  # a request refused before our first hook ran
-            return response
-        seconds = time.perf_counter() - started
+        if "request_id" not in g:  # refused before this module's first hook ran (it runs first; to be sure)
+            g.request_id = uuid.uuid4().hex
+        seconds = time.perf_counter() - started if started is not None else 0.0
         endpoint = request.endpoint or "unknown"
         response.headers[REQUEST_ID_HEADER] = g.request_id
-        metrics.observe_request(endpoint, request.method, response.status_code, seconds)
+        method = request.method if request.method in METHODS else "other"  # the client names it: few labels
+        metrics.observe_request(endpoint, method, response.status_code, seconds)
         user = g.get("_login_user")
-        request_log.info("%s %s %s %.1f ms user %s", request.method, endpoint, response.status_code, seconds * 1000,
+        request_log.info("%s %s %s %.1f ms user %s", method, endpoint, response.status_code, seconds * 1000,
                          getattr(user, "id", None), extra={"request_id": g.request_id,
-            "user_id": getattr(user, "id", None), "endpoint": endpoint, "method": request.method,
+            "user_id": getattr(user, "id", None), "endpoint": endpoint, "method": method,
             "status": response.status_code, "ms": round(seconds * 1000, 1)})
         return response

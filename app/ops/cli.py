@@ -35,6 +35,10 @@ def restore_command(folder: Path) -> None:
         manifest = services.restore(folder, current_app.config)
     except services.BackupRefused as exc:
         raise click.ClickException(str(exc)) from exc
-    indexed = services.rebuild_search()
     click.echo(f"restored {folder}: schema {manifest['schema']}, {manifest['cases']} cases, "
-               f"{len(manifest['files'])} files checked; {indexed} articles indexed")
+               f"{len(manifest['files'])} files checked")
+    if not services.schema_is_current(manifest):  # the code is newer: its models do not fit the old schema yet
+        click.echo("the backup is from an older release: run `flask --app wsgi db upgrade`, then "
+                   "`flask --app wsgi search reindex`")
+        return
+    click.echo(f"{services.rebuild_search()} articles indexed")

@@ -28,18 +28,24 @@ def readyz():
     return response
 
 
-def _allowed(address: str) -> bool:
+def _allowed() -> bool:
+    """Whether the machine connected to us may read the metrics: the socket's peer, never an address named in
+    ``X-Forwarded-For`` (anyone can write one), an IPv4 address as itself however the socket shows it."""
+    peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR") or request.environ.get(
+        "REMOTE_ADDR", "")
     try:
-        client = ipaddress.ip_address(address)
+        client = ipaddress.ip_address(peer)
     except ValueError:
         return False
+    if client.version == 6 and client.ipv4_mapped is not None:
+        client = client.ipv4_mapped
     return any(client in ipaddress.ip_network(network, strict=False)
                for network in current_app.config["LOTSEN_METRICS_ALLOW"])
 
 
 @bp.get("/metrics")
 def metrics_page():
-    if not _allowed(request.remote_addr or ""):
+    if not _allowed():
         abort(403)
     body, content_type = metrics.exposition([services.DatabaseFigures()])
     return Response(body, content_type=content_type)

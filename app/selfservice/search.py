@@ -583,9 +583,8 @@ class SearchIndex:
             with self._lock:
                 self._open()
             usable = True
-        except IndexUnavailableError as exc:
+        except IndexUnavailableError:  # the process's warm-up or first search starts the rebuild, not a probe
             usable = False
-            self._fail(exc)  # missing or broken: rebuilt in the background, and the host is ready once it is
         behind = session.scalar(select(func.count(ArticleRevision.id)).where(
             ArticleRevision.id > self._seen_revision())) or 0
         return {"open": usable, "behind": behind}

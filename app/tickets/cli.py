@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import socket
 import sys
 import time
@@ -145,7 +144,7 @@ def worker_command(rounds: int | None) -> None:
     instance = Path(current_app.instance_path)
     done_on: dict[str, object] = {}
     next_run: dict[str, float] = {}
-    name = f"{socket.gethostname()[:80]}:{os.getpid()}"
+    name = socket.gethostname()[:120]  # one series per host: a restarted worker takes over its row
 
     def one_round() -> None:
         sent, failed = send_due(config, instance)
