@@ -429,22 +429,22 @@ def _reply(row: InboundMail, ticket: Ticket, parsed: ParsedMail, config, upload_
         # nobody but the requester adds to a confidential case by mail; the content is not kept either
         return _settle(row, "ignored", "not the requester of a confidential case")
     calendar, mail = office_calendar(), mail_context()
-    stored, refused = _files(parsed, config, upload_root)
     text = parsed.text or NO_TEXT
+    if is_requester and ticket.status in ("resolved", "closed"):
+        hour_ago = utcnow() - timedelta(hours=1)
+        reopened = db.session.scalar(select(func.count(InboundMail.id)).where(
+            InboundMail.ticket_id == ticket.id, InboundMail.reopened_case.is_(True),
+            InboundMail.received_at >= hour_ago)) or 0
+        if reopened >= config["LOTSEN_MAIL_IN_REOPENS_HOURLY"]:
+            return _settle(row, "held", "the case was reopened by mail too often this hour", ticket=ticket,
+                           raw=raw)
+        if ticket.status == "closed":
+            if not can_reopen(ticket):
+                return _follow_up(row, ticket, parsed, config, upload_root)
+            reopen(ticket, author, calendar)
+        row.reopened_case = True
+    stored, refused = _files(parsed, config, upload_root)  # only once the mail is taken: no file without its row
     if is_requester:
-        if ticket.status in ("resolved", "closed"):
-            hour_ago = utcnow() - timedelta(hours=1)
-            reopened = db.session.scalar(select(func.count(InboundMail.id)).where(
-                InboundMail.ticket_id == ticket.id, InboundMail.reopened_case.is_(True),
-                InboundMail.received_at >= hour_ago)) or 0
-            if reopened >= config["LOTSEN_MAIL_IN_REOPENS_HOURLY"]:
-                return _settle(row, "held", "the case was reopened by mail too often this hour", ticket=ticket,
-                               raw=raw)
-            if ticket.status == "closed":
-                if not can_reopen(ticket):
-                    return _follow_up(row, ticket, parsed, config, upload_root)
-                reopen(ticket, author, calendar)
-            row.reopened_case = True
         event = add_reply(ticket, author, text, public=True, calendar=calendar, mail=mail)
     elif author is not None and can_work(author, ticket):  # a specialist answering a notification: kept internal
         event = add_reply(ticket, author, text, public=False, calendar=calendar, mail=mail)
