@@ -66,6 +66,15 @@ def migrated_database(database_url, tmp_path_factory) -> str:
     return database_url
 
 
+def skip_unless_available(reason: str | None, what: str) -> None:
+    """Skip the test when a system part it needs cannot run here (``reason``), except in CI (``CI`` set), where
+    every part must run and a missing one is a failure."""
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} cannot run: {reason}")
+        pytest.skip(reason)
+
+
 @pytest.fixture
 def make_app(migrated_database, tmp_path) -> Iterator[Callable[..., Flask]]:
     """Factory for test apps on the migrated database; keyword arguments override configuration.

@@ -17,7 +17,7 @@ if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # any process of the server (a c
     Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
-from prometheus_client.registry import REGISTRY, Collector
+from prometheus_client.registry import Collector
 
 # decided once, as prometheus-client decides when it is first imported: files shared by processes, or memory
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
@@ -47,5 +47,3 @@ def exposition(extra: Iterable[Collector] = ()) -> tuple[bytes, str]:
         registry.register(collector)
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
-
-__all__ = ["DIRECTORY_ERRORS", "LOGIN_FAILURES", "REGISTRY", "exposition", "observe_request"]

@@ -3,7 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from app.mailin.models import MAIL_AUTH, MAIL_SECURITY
+from app.core.mailbox import SECURITY
+from app.mailin.models import MAIL_AUTH
 
 SECURITY_LABELS = {"tls": _l("TLS from the start (IMAPS, usually port 993)"),
                    "starttls": _l("STARTTLS (usually port 143)"),
@@ -22,7 +23,7 @@ class MailboxForm(FlaskForm):
     port = IntegerField(_l("Port"), default=993, validators=[
         DataRequired(message=_l("Write the port, such as 993.")),
         NumberRange(min=1, max=65535, message=_l("A port is a number from 1 to 65535."))])
-    security = SelectField(_l("Encryption"), choices=[SelectChoice(k, SECURITY_LABELS[k]) for k in MAIL_SECURITY])
+    security = SelectField(_l("Encryption"), choices=[SelectChoice(k, SECURITY_LABELS[k]) for k in SECURITY])
     username = StringField(_l("User name on the server"), validators=[
         DataRequired(message=_l("Write the user name Lotsen logs in with.")), Length(max=254)],
         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})

@@ -11,11 +11,7 @@ from app.auth.models import SupportFunction
 from app.core.db import UTCDateTime, db, utcnow
 from app.tickets.models import Ticket
 
-MAIL_SECURITY = ("tls", "starttls", "none")
 MAIL_AUTH = ("password", "oauth2")
-# What became of a message: a new case, a reply on a case, ignored (machine mail: no case, no answer), held for an
-# administrator (a sender mailing too often), or failed (could not be read or refused: kept, with its bytes).
-INBOUND_OUTCOMES = ("case", "reply", "ignored", "held", "failed")
 
 
 class Mailbox(db.Model):
@@ -60,6 +56,8 @@ class InboundMail(db.Model):
     mailbox_id: Mapped[int | None] = mapped_column(ForeignKey("mailbox.id", ondelete="SET NULL"), index=True)
     sender: Mapped[str] = mapped_column(String(254), default="", index=True)
     subject: Mapped[str] = mapped_column(String(300), default="")
+    # a new case, a reply on a case, ignored (machine mail: no case, no answer), held for an administrator (a sender
+    # mailing too often), or failed (could not be read or imported: kept, with its bytes)
     outcome: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str] = mapped_column(String(300), default="")
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"), index=True)

@@ -14,7 +14,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 
 from bs4 import BeautifulSoup, CData, NavigableString
 
@@ -316,6 +316,3 @@ def _bounce(message: Message) -> Bounce | None:
             original = " ".join(_header(headers, name) for name in ("Message-ID", "In-Reply-To", "References"))
     return Bounce(failed=failed, original=original)
 
-
-def addresses_in(value: str) -> list[str]:
-    return [address.lower() for _, address in getaddresses([value]) if "@" in address]

@@ -28,16 +28,18 @@ from app.core import audit
 from app.core.crypto import data_keys
 from app.core.db import add_unless_made, db, utcnow
 from app.core.mail import OutboxMessage, cases_named_in, mark_failing
-from app.core.mailbox import ImapSettings, MailboxError, open_mailbox
+from app.core.mailbox import SECURITY, ImapSettings, MailboxError, open_mailbox
 from app.core.transactions import DomainError
 from app.core.uploads import UploadRejected, store_upload
-from app.mailin.models import MAIL_AUTH, MAIL_SECURITY, InboundMail, Mailbox
+from app.mailin.models import MAIL_AUTH, InboundMail, Mailbox
 from app.mailin.parsing import MailUnreadable, ParsedMail, parse_mail, stand_in_message_id
 from app.tickets import notifications
-from app.tickets.models import Ticket, TicketAttachment, TicketEvent
+from app.tickets.models import Ticket, TicketEvent
 from app.tickets.routing import RoutingDecision, decide_route
 from app.tickets.services import (
+    add_event,
     add_reply,
+    attach_files,
     can_reopen,
     can_work,
     create_ticket,
@@ -73,7 +75,7 @@ def save_mailbox(actor: User, mailbox: Mailbox | None, *, address: str, function
     address = address.strip().lower()
     if "@" not in address:
         raise MailboxRefused(_l("Write the mailbox's e-mail address."), "address")
-    if security not in MAIL_SECURITY or auth not in MAIL_AUTH:
+    if security not in SECURITY or auth not in MAIL_AUTH:
         raise MailboxRefused(_l("Choose how Lotsen connects and logs in."), "security")
     if auth == "oauth2" and not oauth_client_id.strip():
         raise MailboxRefused(_l("OAuth 2.0 needs the application's client id."), "oauth_client_id")
@@ -388,9 +390,7 @@ def _files(parsed: ParsedMail, config, upload_root: Path) -> tuple[list, list[st
 
 
 def _attach(event: TicketEvent, stored: list, refused: list[str], parsed: ParsedMail) -> None:
-    for file in stored:
-        event.attachments.append(TicketAttachment(original_name=file.original_name, stored_name=file.stored_name,
-                                                  content_type=file.content_type, size=file.size))
+    attach_files(event, stored)
     event.data = {**(event.data or {}), "by_mail": True, "folded": parsed.folded,
                   **({"refused": refused} if refused else {})}
 
@@ -449,10 +449,7 @@ def _reply(row: InboundMail, ticket: Ticket, parsed: ParsedMail, config, upload_
     elif author is not None and can_work(author, ticket):  # a specialist answering a notification: kept internal
         event = add_reply(ticket, author, text, public=False, calendar=calendar, mail=mail)
     else:  # someone else on the thread (a colleague in copy): an internal note for the specialists to weigh
-        event = TicketEvent(kind="note", is_public=False, author=author, function_id=ticket.function_id,
-                            body=text, data={"mail_from": parsed.sender})
-        ticket.events.append(event)
-        ticket.last_activity_at = utcnow()
+        event = add_event(ticket, "note", author, text, mail_from=parsed.sender)
         watchers = [ticket.assignee] if ticket.assignee else notifications.specialists_of(ticket.function)
         notifications.notify(watchers, ticket, "mail_trouble", mail, author, text)
     _attach(event, stored, refused, parsed)

@@ -238,7 +238,8 @@ def _store(uploads: Iterable[Upload], upload_root: Path | None, max_bytes: int) 
     return [store_upload(u.filename, u.stream, upload_root / "tickets", max_bytes) for u in uploads]
 
 
-def _attach(event: TicketEvent, files: Iterable[StoredFile]) -> None:
+def attach_files(event: TicketEvent, files: Iterable[StoredFile]) -> None:
+    """Attach stored files (``store_upload``'s results) to a case's event."""
     for stored in files:
         event.attachments.append(TicketAttachment(
             original_name=stored.original_name, stored_name=stored.stored_name,
@@ -301,7 +302,7 @@ def create_ticket(
     event = TicketEvent(kind="created", is_public=True, author=created_by or requester, body=description,
                         function_id=ticket.function_id, data={"channel": channel, "routing": decision.reason})
     ticket.events.append(event)
-    _attach(event, _store(uploads, upload_root, max_bytes))
+    attach_files(event, _store(uploads, upload_root, max_bytes))
     db.session.flush()
     if submit_token:  # the searches were typed by whoever filled in the form
         link_searches_to_question(submit_token, created_by or requester, ticket.function_id)
@@ -318,8 +319,9 @@ def check_one_line(text: str) -> None:
 
 
 # --- working a case ----------------------------------------------------------------------------------------
-def _event(ticket: Ticket, kind: str, author: User | None, body: str = "", public: bool = False,
-           **data) -> TicketEvent:
+def add_event(ticket: Ticket, kind: str, author: User | None, body: str = "", public: bool = False,
+              **data) -> TicketEvent:
+    """A step on the case's timeline (in its current function), which counts as activity on the case."""
     event = TicketEvent(kind=kind, author=author, body=body, is_public=public, data=data,
                         function_id=ticket.function_id)
     ticket.events.append(event)
@@ -343,8 +345,8 @@ def add_reply(ticket: Ticket, author: User, body: str, *, public: bool, calendar
         if ticket.status == "closed":
             raise TicketError(_l("The case is closed. Ask a new question instead."))
     files = _store(uploads, upload_root, max_bytes)  # a refused file stops the reply before anything changes
-    event = _event(ticket, "reply" if public else "note", author, body, public)
-    _attach(event, files)
+    event = add_event(ticket, "reply" if public else "note", author, body, public)
+    attach_files(event, files)
     if specialist and public:
         if ticket.first_response_at is None:
             ticket.first_response_at = event.created_at or utcnow()
@@ -393,7 +395,7 @@ def _set_status(ticket: Ticket, actor: User, status: str, calendar: WorkingCalen
             ticket.resolved_at = ticket.resolution_minutes = None
         ticket.closed_at = None
     ticket.status = status
-    _event(ticket, "status", actor, public=True, old=old, new=status)
+    add_event(ticket, "status", actor, public=True, old=old, new=status)
 
 
 def change_status(ticket: Ticket, actor: User, status: str, calendar: WorkingCalendar, mail: MailContext) -> None:
@@ -421,7 +423,7 @@ def assign(ticket: Ticket, actor: User, assignee: User | None, mail: MailContext
         return
     old = ticket.assignee.username if ticket.assignee else None
     ticket.assignee = assignee
-    _event(ticket, "assign", actor, old=old, new=assignee.username if assignee else None)
+    add_event(ticket, "assign", actor, old=old, new=assignee.username if assignee else None)
     if assignee is not None:
         notifications.notify([assignee], ticket, "assigned", mail, actor)
     db.session.flush()
@@ -434,7 +436,7 @@ def set_priority(ticket: Ticket, actor: User, priority: str, calendar: WorkingCa
         raise TicketError(_l("Only the case's support function can change its priority."))
     if ticket.priority == priority:
         return
-    _event(ticket, "priority", actor, old=ticket.priority, new=priority)
+    add_event(ticket, "priority", actor, old=ticket.priority, new=priority)
     ticket.priority = priority
     set_due_dates(ticket, calendar)
     db.session.flush()
@@ -448,7 +450,7 @@ def set_legal_hold(ticket: Ticket, actor: User, on: bool) -> None:
     if ticket.legal_hold == on:
         return
     ticket.legal_hold = on
-    _event(ticket, "legal_hold", actor, on=on)
+    add_event(ticket, "legal_hold", actor, on=on)
     audit.record(actor.id, "legal_hold_set" if on else "legal_hold_lifted", "ticket", ticket.number)
     db.session.flush()
 
@@ -464,7 +466,7 @@ def reroute(ticket: Ticket, actor: User, function_slug: str, reason: str, calend
         raise TicketError(_l("The case is already with %(function)s.", function=target.name))
     if not reason.strip():
         raise TicketError(_l("Say why the case is re-routed."))
-    _event(ticket, "reroute", actor, reason.strip(), old=ticket.function.slug, new=target.slug)
+    add_event(ticket, "reroute", actor, reason.strip(), old=ticket.function.slug, new=target.slug)
     ticket.reroute_count += 1
     if target.is_confidential and ticket.submit_token:  # what was searched for the question goes with it
         link_searches_to_question(ticket.submit_token, ticket.created_by or ticket.requester, target.id)
@@ -489,8 +491,8 @@ def merge(ticket: Ticket, actor: User, target_number: str, calendar: WorkingCale
                              "same function. Re-route it first if it belongs elsewhere."))
     if target.merged_into_id is not None:
         raise TicketError(_l("%(number)s is itself merged into another case.", number=target.number))
-    _event(target, "merge_in", actor, ticket.description, public=False, source=ticket.number)
-    _event(ticket, "merged", actor, public=True, target=target.number)
+    add_event(target, "merge_in", actor, ticket.description, public=False, source=ticket.number)
+    add_event(ticket, "merged", actor, public=True, target=target.number)
     ticket.merged_into = target
     _set_status(ticket, actor, "closed", calendar)
     db.session.flush()
@@ -525,7 +527,7 @@ def draft_article_from(ticket: Ticket, event: TicketEvent, actor: User) -> Artic
     body = f"## {question}\n\n{ticket.description.strip()}\n\n## {answer}\n\n{event.body.strip()}\n"
     article = create_article(ArticleData(title=ticket.subject, slug=slug, summary=summary, body=body,
                                          lang=actor.locale or "sv", function=ticket.function.slug, tags=[]), actor)
-    _event(ticket, "article_draft", actor, public=False, slug=article.slug, title=article.title)
+    add_event(ticket, "article_draft", actor, public=False, slug=article.slug, title=article.title)
     db.session.flush()
     return article
 
@@ -569,7 +571,7 @@ def rate(ticket: Ticket, actor: User, rating: int, comment: str) -> None:
         raise TicketError(_l("Choose a rating from 1 to 5."))
     ticket.rating = rating
     ticket.rating_comment = comment.strip()[:2000]
-    _event(ticket, "rating", actor, ticket.rating_comment, public=True, rating=rating)
+    add_event(ticket, "rating", actor, ticket.rating_comment, public=True, rating=rating)
     db.session.flush()
 
 

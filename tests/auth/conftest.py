@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 
@@ -10,6 +9,7 @@ import pytest
 from slapdtest import SlapdObject
 
 from app.auth.ldap import BIND_PACE
+from tests.conftest import skip_unless_available
 
 SUFFIX = "dc=kommun,dc=example"
 PEOPLE = f"ou=people,{SUFFIX}"
@@ -120,11 +120,7 @@ def samba_dc():
     from tests.auth.samba_ad import SambaDC, reap_stale_dcs, unavailable_reason
 
     reap_stale_dcs()
-    reason = unavailable_reason()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"the Samba AD tests cannot run: {reason}")
-        pytest.skip(reason)
+    skip_unless_available(unavailable_reason(), "the Samba AD tests")
     server = SambaDC()
     try:
         server.start()

@@ -4,7 +4,6 @@ and the case fixtures of tests/tickets."""
 from __future__ import annotations
 
 import itertools
-import os
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
@@ -14,6 +13,7 @@ from flask import current_app
 from app.auth.services import get_function
 from app.core.db import db, utcnow
 from app.mailin import services
+from tests.conftest import skip_unless_available
 from tests.tickets.conftest import calendar, create_ticket, mail_context, people  # noqa: F401  (fixtures)
 
 _accounts = itertools.count(1)
@@ -25,11 +25,7 @@ def dovecot():
     in CI (``CI`` set), where that is a failure."""
     from tests.mailin.dovecot import Dovecot, unavailable_reason
 
-    reason = unavailable_reason()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"the mail-in tests cannot run: {reason}")
-        pytest.skip(reason)
+    skip_unless_available(unavailable_reason(), "the mail-in tests")
     server = Dovecot()
     try:
         server.start()
