@@ -69,7 +69,7 @@ def date_format(value: date | datetime | None = None, format: str | None = None,
     zone (the start page lists the same articles' dates to every reader)."""
     if value is None:
         return format_date(value, format, rebase)
-    key = (value, format, rebase, str(get_locale()), str(get_timezone()))
+    key = (value, format, rebase, current_language(), str(get_timezone()))
     found = _dates.get(key)
     if found is None:
         if len(_dates) >= DATES_KEPT:
@@ -112,7 +112,7 @@ def init_app(app: Flask) -> None:
 
 def _template_language() -> str | None:
     """The language a template is rendered in, None outside an application context (no translation)."""
-    return str(get_locale()) if has_app_context() else None
+    return current_language() if has_app_context() else None
 
 
 _labels: dict[tuple[str, int], dict] = {}
@@ -129,7 +129,16 @@ def translated(labels: Mapping[K, Any]) -> Mapping[K, str]:
 
 
 def current_language() -> str:
-    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    """The reader's language code. Asked some thirty times per page (labels, names, templates): the code is kept
+    beside Flask-Babel's per-request locale and follows it (``force_locale`` switches it for a mail)."""
+    state = g.get("_flask_babel") if has_app_context() else None
+    locale = getattr(state, "babel_locale", None)
+    if locale is None:
+        return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    kept = getattr(state, "lotsen_language", None)
+    if kept is None or kept[0] is not locale:
+        kept = state.lotsen_language = (locale, str(locale))
+    return kept[1]
 
 
 def localized(sv: str, en: str) -> str:

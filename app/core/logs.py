@@ -15,6 +15,7 @@ import uuid
 
 from flask import Flask, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
+from sqlalchemy import inspect as sa_inspect
 
 from app.core import metrics
 
@@ -50,6 +51,15 @@ def configure_logging(app: Flask) -> None:
     root.setLevel(logging.INFO)
 
 
+def _user_id(user: object) -> int | None:
+    """The logged-in user's id, read from the identity map: the request's commit (run before this hook) has
+    expired the user's attributes, and reading ``user.id`` would load the row again on every request."""
+    state = sa_inspect(user, raiseerr=False)
+    if state is not None and state.identity:
+        return state.identity[0]
+    return getattr(user, "id", None)
+
+
 def init_app(app: Flask) -> None:
     """Registered before every other extension's hooks (app/__init__.py), so that a request refused early (CSRF,
     a rate limit, too large) still gets its id, its log line and its count."""
@@ -71,9 +81,9 @@ def init_app(app: Flask) -> None:
         response.headers[REQUEST_ID_HEADER] = g.request_id
         method = request.method if request.method in METHODS else "other"  # the client names it: few labels
         metrics.observe_request(endpoint, method, response.status_code, seconds)
-        user = g.get("_login_user")
+        user_id = _user_id(g.get("_login_user"))
         request_log.info("%s %s %s %.1f ms user %s", method, endpoint, response.status_code, seconds * 1000,
-                         getattr(user, "id", None), extra={"request_id": g.request_id,
-            "user_id": getattr(user, "id", None), "endpoint": endpoint, "method": method,
+                         user_id, extra={"request_id": g.request_id,
+            "user_id": user_id, "endpoint": endpoint, "method": method,
             "status": response.status_code, "ms": round(seconds * 1000, 1)})
         return response

@@ -2,11 +2,11 @@
 it checks XOAUTH2 tokens with.
 
 Configured into a temporary folder, listening on 127.0.0.1 only on free ports: plain IMAP (with STARTTLS) and
-IMAPS, with a self-signed certificate for 127.0.0.1. Mail users come from a passwd file; their maildirs live in
-the folder and belong to the ``dovecot`` system user, which the mail processes run as (Dovecot refuses root).
-It needs root to start, as Dovecot does. XOAUTH2 log-ins go to Dovecot's ``oauth2`` passdb, which asks the
-``TokenService`` (token introspection, RFC 7662) whether a token is live and whose it is; the same service hands
-out tokens by the client-credentials grant over HTTPS, as Microsoft's token endpoint does for Exchange Online.
+IMAPS, with a self-signed certificate for 127.0.0.1. Mail users come from passwd files (one per user); their
+maildirs live in the folder and belong to the ``dovecot`` system user, which the mail processes run as (Dovecot
+refuses root). It needs root to start, as Dovecot does. XOAUTH2 log-ins go to Dovecot's ``oauth2`` passdb, which
+asks the ``TokenService`` (token introspection, RFC 7662) whether a token is live and whose it is; the same service
+hands out tokens by the client-credentials grant over HTTPS, as Microsoft's token endpoint does for Exchange Online.
 """
 
 from __future__ import annotations
@@ -130,8 +130,9 @@ class Dovecot:
 
     def add_user(self, name: str, password: str = PASSWORD) -> None:
         self.users.append(name)
-        with (self.folder / "users").open("a", encoding="utf-8") as users:
-            users.write(f"{name}:{{PLAIN}}{password}::::::\n")
+        # A file per user: Dovecot looks at a password file at most once a second, so a user appended to a shared
+        # file within the second of another log-in was refused; a new file is read when first asked.
+        (self.folder / "users" / name).write_text(f"{name}:{{PLAIN}}{password}::::::\n", encoding="utf-8")
 
     def start(self) -> None:
         folder = self.folder
@@ -140,7 +141,7 @@ class Dovecot:
                         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
                         "-keyout", str(folder / "key.pem"), "-out", self.cert_file],
                        check=True, capture_output=True)
-        (folder / "users").touch()
+        (folder / "users").mkdir()
         self.oauth.start(self.cert_file, str(folder / "key.pem"))
         (folder / "oauth2.conf.ext").write_text(
             f"introspection_mode = post\nintrospection_url = {self.oauth.introspection_url}\n"
@@ -167,7 +168,7 @@ mail_gid = dovecot
 first_valid_uid = 1
 passdb {{
   driver = passwd-file
-  args = {folder}/users
+  args = {folder}/users/%u
 }}
 passdb {{
   driver = oauth2

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.auth import services as auth_services
@@ -248,7 +249,7 @@ def test_the_command_lists_then_culls(app, runner, people, old_case):
 
 
 def test_the_worker_runs_retention_once_a_day(app, people, old_case, runner):
-    app.config["LOTSEN_RETENTION_HOUR"] = 0
+    current_app.config["LOTSEN_RETENTION_HOUR"] = 0  # the worker runs in the pushed (twin) app's context
     old_case()
     _rule(people["admin"], "hr", 24, "delete")
     result = runner.invoke(args=["worker", "--rounds", "1"])

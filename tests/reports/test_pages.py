@@ -4,7 +4,7 @@ says so."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.auth import services as auth_services
 from app.core.audit import AuditEntry
 from app.core.db import db
+from app.reports import queries as reports_queries
 from tests.reports.conftest import rated as _rated
 
 
@@ -70,7 +71,7 @@ def test_department_table_as_csv_and_a_bad_period(client, auth, leads, create_ti
     create_ticket("it", "erik")
     create_ticket("hr", "erik")
     auth.login("ivar")
-    today = datetime.now(UTC).date()
+    today = datetime.now(reports_queries.STOCKHOLM).date()  # the report's days are Stockholm's
     answer = client.get(f"/reports/departments?format=csv&from={today - timedelta(days=3)}&to={today}")
     assert answer.mimetype == "text/csv" and "attachment" in answer.headers["Content-Disposition"]
     text = answer.get_data(as_text=True)

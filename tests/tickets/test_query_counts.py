@@ -90,3 +90,13 @@ def test_case_lists_join_only_what_they_show(client, auth, people, create_ticket
         assert "Skrivaren" in client.get(path).get_data(as_text=True)
     listing = [s for s in statements if "FROM ticket" in s and "LIMIT" in s]
     assert listing and not [name for name in absent if name in listing[0]]
+
+
+def test_the_request_log_line_does_not_load_the_user_again(client, auth, people):
+    """The log line is written after the request's commit, which expires the user: its id comes from the identity
+    map, not from a second query for the person."""
+    auth.login("erik")
+    client.get("/")
+    with counted_statements() as statements:
+        assert client.get("/").status_code == 200
+    assert len([s for s in statements if "FROM user_account" in s]) == 1
