@@ -1,9 +1,12 @@
 """gunicorn settings for Lotsen: ``gunicorn -c gunicorn.conf.py wsgi:app`` (``make run`` uses them too).
 
-One process per core (at most 4; ``LOTSEN_WEB_WORKERS``), each with 4 threads (``LOTSEN_WEB_THREADS``): Python
-runs one thread at a time in a process, so the cores are used by processes, and threads only overlap waits (the
-database, the directory). More threads cost CPU under load (8 threads: about 30 % more per request with 16
-connections, bench/pages.py). Each process is warmed up before it takes requests (``app.warm_up``).
+One single-threaded (sync) process per core, at most 4 (``LOTSEN_WEB_WORKERS``). Python runs one thread at a
+time in a process, so the cores are used by processes; measured on this 2-core machine, sync processes served
+more than gthread processes with 4 threads each, on every page and under the 200-person morning, on SQLite and
+PostgreSQL alike, with a lower p95 (README, Benchmarks). ``LOTSEN_WEB_THREADS`` above 1 gives gthread processes
+with that many threads, for a front that does not buffer slow clients (sync processes are meant to sit behind a
+proxy that reads the whole request before passing it on, as the municipality's load balancer or nginx does).
+Each process is warmed up before it takes requests (``app.warm_up``).
 
 Several processes should share their rate-limit counters (``LOTSEN_RATELIMIT_STORAGE_URI=redis://...``); with
 the in-memory default each process counts on its own, so each gets an equal share of every limit
@@ -24,13 +27,14 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_FOLDER)
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("LOTSEN_WEB_WORKERS") or min(os.cpu_count() or 1, 4))
-worker_class = "gthread"
-threads = int(os.environ.get("LOTSEN_WEB_THREADS", "4"))
+threads = int(os.environ.get("LOTSEN_WEB_THREADS", "1"))
+worker_class = "gthread" if threads > 1 else "sync"
 timeout = 60
-# No keep-alive: each request is a new connection, accepted by whichever process is free. With keep-alive a gthread
-# process accepts every connection that arrives while it is awake and keeps it, so a burst of connections could all
-# land in one process and leave the other cores idle (measured: the same page at 300 or 750 requests/s from run to
-# run with 2 s keep-alive, a steady 720-750 without). A proxy in front keeps its own connections to the browsers.
+# No keep-alive (sync processes never keep a connection; for gthread it is off): each request is a new connection,
+# accepted by whichever process is free. With keep-alive a gthread process accepts every connection that arrives
+# while it is awake and keeps it, so a burst of connections could all land in one process and leave the other cores
+# idle (measured: the same page at 300 or 750 requests/s from run to run with 2 s keep-alive, a steady 720-750
+# without). A proxy in front keeps its own connections to the browsers.
 keepalive = 0
 # The workers' heartbeat file is touched on every request: in memory, not on the disk's journal (gunicorn's advice;
 # gunicorn makes it with mkstemp and unlinks it at once, so a shared folder is safe).

@@ -4,7 +4,7 @@ One command, on this machine, once on the embedded default (SQLite in the run's 
 PostgreSQL (``--database`` picks one): a fresh database (for PostgreSQL the schema ``lotsen_load`` in the
 database of ``--database-url``, created if missing; the previous run's schema is dropped first), migrated, with
 the demo data and one local account per simulated employee; a real SMTP sink on loopback (aiosmtpd); gunicorn
-with ``gunicorn.conf.py`` (gthread, two processes; rate-limit counters in Redis when Redis answers on
+with ``gunicorn.conf.py`` (two sync processes; rate-limit counters in Redis when Redis answers on
 127.0.0.1:6379, else in each process's memory, each with its share) and the mail worker beside it, all with
 ``LOTSEN_ENV=production``, a generated secret key and a temporary instance folder. Then ``--users``
 simulated people (200) use the real pages for ``--seconds`` (60), each with a cookie jar
