@@ -604,33 +604,27 @@ def server_tracebacks(log: Path) -> list[str]:
     return blocks
 
 
-def server_times(access_log: Path) -> dict[str, list[float]]:
-    """Time spent inside gunicorn per page kind (the access log's %(M)s), without the wait for a free thread."""
+def server_times(server_log: Path) -> dict[str, list[float]]:
+    """Time spent inside Lotsen per page kind (its own request log lines, ``app/core/logs.py``), without the wait
+    for a free process."""
     times: dict[str, list[float]] = defaultdict(list)
-    if not access_log.exists():
+    if not server_log.exists():
         return times
-    for line in access_log.read_text(encoding="utf-8", errors="replace").splitlines():
-        found = re.search(r'"(GET|POST) (\S+) HTTP/[\d.]+" \d+ \S+ (\d+)ms$', line)
+    for line in server_log.read_text(encoding="utf-8", errors="replace").splitlines():
+        found = re.search(r"lotsen\.request \[[^\]]*\] ([A-Z]+) (\S+) \d+ ([\d.]+) ms", line)
         if found:
-            method, path = found.group(1), urlsplit(found.group(2)).path
-            times[_kind_of(method, path)].append(float(found.group(3)))
+            times[_kind_of(found.group(1), found.group(2))].append(float(found.group(3)))
     return times
 
 
-def _kind_of(method: str, path: str) -> str:
-    fixed = {("GET", "/login"): "login_page", ("POST", "/login"): "login", ("GET", "/"): "start",
-             ("GET", "/search"): "search", ("GET", "/search/live"): "live_search", ("GET", "/tickets"): "my_cases",
-             ("GET", "/tickets/new"): "ask_form", ("POST", "/tickets/new"): "ask_post"}
-    if (method, path) in fixed:
-        return fixed[method, path]
-    for prefix, kind in (("/articles/", "article"), ("/workspace/", "queue")):
-        if path.startswith(prefix):
-            return kind
-    if re.fullmatch(r"/tickets/LOT-\d{4}-\d+/sent", path):
-        return "ask_sent"
-    if re.fullmatch(r"/tickets/LOT-\d{4}-\d+", path):
-        return "case"  # a requester's or a specialist's case page
-    return f"other_{method.lower()}"
+def _kind_of(method: str, endpoint: str) -> str:
+    kinds = {("GET", "auth.login"): "login_page", ("POST", "auth.login"): "login",
+             ("GET", "selfservice.index"): "start", ("GET", "selfservice.search"): "search",
+             ("GET", "selfservice.live_search"): "live_search", ("GET", "selfservice.article"): "article",
+             ("GET", "tickets.mine"): "my_cases", ("GET", "tickets.new"): "ask_form",
+             ("POST", "tickets.new"): "ask_post", ("GET", "tickets.sent"): "ask_sent",
+             ("GET", "tickets.show"): "case", ("GET", "tickets.queue"): "queue"}
+    return kinds.get((method, endpoint), f"other_{method.lower()}")
 
 
 # --- the report ------------------------------------------------------------------------------------------------
@@ -860,7 +854,7 @@ def run(args: argparse.Namespace, database: str) -> int:
                  "ratelimit": "redis" if redis else "memory", "specialists": specialists,
                  "load_before": load_before, "idle": idle}
         passed = report(args, results, setup, sink.snapshot(), facts, drained,
-                        server_tracebacks(run_dir / "gunicorn.log"), server_times(run_dir / "gunicorn-access.log"),
+                        server_tracebacks(run_dir / "gunicorn.log"), server_times(run_dir / "gunicorn.log"),
                         run_dir)
         return 0 if passed else 1
     except KeyboardInterrupt:

@@ -10,8 +10,10 @@ class SearchForm(FlaskForm):
         csrf = False  # a GET form: searching changes nothing
 
     q = SearchField(_l("Search"), validators=[Optional(), Length(max=200)])  # written out in _search_box.html
-    function = SelectField(_l("Support function"), choices=[], validators=[Optional()])
-    lang = SelectField(_l("Language"), choices=[], validators=[Optional()])
+    # "" (all) when not chosen: without a default the empty value is checked against the choices and refused (a
+    # message translated and thrown away on every search) before Optional() clears it
+    function = SelectField(_l("Support function"), choices=[], default="", validators=[Optional()])
+    lang = SelectField(_l("Language"), choices=[], default="", validators=[Optional()])
 
 
 class FeedbackForm(FlaskForm):

@@ -110,3 +110,18 @@ def test_counts_a_write_can_never_take_are_dropped_after_a_few_tries(app, corpus
         assert services.article_views.pending(app) == {corpus["passerkort"].id: 1}
     counters.flush(app)
     assert services.article_views.pending(app) == {}
+
+
+def test_a_search_without_filters_checks_no_choice(app, client, create_user, auth, corpus, monkeypatch):
+    """The filters are "all" when not chosen: the empty value is not refused as an unknown choice (a message
+    translated and thrown away on every search), and the page shows "all" chosen; an unknown value finds nothing."""
+    from wtforms import SelectField
+
+    refused = []
+    monkeypatch.setattr(SelectField, "gettext", lambda self, text: refused.append(text) or text)
+    create_user("karin")
+    auth.login("karin")
+    page = client.get("/search?q=passerkort").get_data(as_text=True)
+    assert "passerkort" in page.lower() and '<option selected value="">' in page
+    assert refused == []
+    assert "/articles/passerkort" not in client.get("/search?q=passerkort&function=okänd").get_data(as_text=True)
