@@ -34,7 +34,7 @@ demo: db
 
 run: demo
 	@echo "Lotsen: http://$(HOST):$(PORT)/login  (demo users: see README; stop with Ctrl-C)"
-	@# gunicorn as in production (one process, threads: see gunicorn.conf.py), the background worker (e-mail
+	@# gunicorn as in production (processes and threads: see gunicorn.conf.py), the background worker (e-mail
 	@# outbox, routing model) beside it; links in mails follow HOST and PORT unless LOTSEN_BASE_URL is set
 	export LOTSEN_BASE_URL="$${LOTSEN_BASE_URL:-http://$(HOST):$(PORT)}"; \
 		$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \

@@ -1,12 +1,14 @@
 """gunicorn settings for Lotsen: ``gunicorn -c gunicorn.conf.py wsgi:app`` (``make run`` uses them too).
 
-One single-threaded (sync) process per core, at most 4 (``LOTSEN_WEB_WORKERS``). Python runs one thread at a
-time in a process, so the cores are used by processes; measured on this 2-core machine, sync processes served
-more than gthread processes with 4 threads each, on every page and under the 200-person morning, on SQLite and
-PostgreSQL alike, with a lower p95 (README, Benchmarks). ``LOTSEN_WEB_THREADS`` above 1 gives gthread processes
-with that many threads, for a front that does not buffer slow clients (sync processes are meant to sit behind a
-proxy that reads the whole request before passing it on, as the municipality's load balancer or nginx does).
-Each process is warmed up before it takes requests (``app.warm_up``).
+One process per core, at most 4 (``LOTSEN_WEB_WORKERS``), each with 2 threads (``LOTSEN_WEB_THREADS``). Python runs
+one thread at a time in a process, so the cores are used by processes; the threads overlap waits, and Lotsen
+waits on purpose: a slowed-down log-in sleeps up to ``LOTSEN_LOGIN_MAX_DELAY``, a directory account's next password
+try waits its turn, a directory or mail server that does not answer holds a request until its timeout. With one
+thread (``LOTSEN_WEB_THREADS=1`` gives gunicorn's sync processes, the fastest measured) a few such waits hold every
+process of a host, and a request longer than ``timeout`` is killed. Measured on this 2-core machine with the
+yardstick (README, Benchmarks): 2 threads served more than 4 (the threads take turns on one interpreter lock, and
+the more there are the more each request pays), 1 more still. Each process is warmed up before it takes requests
+(``app.warm_up``).
 
 Several processes should share their rate-limit counters (``LOTSEN_RATELIMIT_STORAGE_URI=redis://...``); with
 the in-memory default each process counts on its own, so each gets an equal share of every limit
@@ -27,10 +29,10 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_FOLDER)
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("LOTSEN_WEB_WORKERS") or min(os.cpu_count() or 1, 4))
-threads = int(os.environ.get("LOTSEN_WEB_THREADS", "1"))
+threads = int(os.environ.get("LOTSEN_WEB_THREADS", "2"))
 worker_class = "gthread" if threads > 1 else "sync"
 timeout = 60
-# No keep-alive (sync processes never keep a connection; for gthread it is off): each request is a new connection,
+# No keep-alive (off for gthread; sync processes never keep a connection): each request is a new connection,
 # accepted by whichever process is free. With keep-alive a gthread process accepts every connection that arrives
 # while it is awake and keeps it, so a burst of connections could all land in one process and leave the other cores
 # idle (measured: the same page at 300 or 750 requests/s from run to run with 2 s keep-alive, a steady 720-750

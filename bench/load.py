@@ -4,7 +4,7 @@ One command, on this machine, once on the embedded default (SQLite in the run's 
 PostgreSQL (``--database`` picks one): a fresh database (for PostgreSQL the schema ``lotsen_load`` in the
 database of ``--database-url``, created if missing; the previous run's schema is dropped first), migrated, with
 the demo data and one local account per simulated employee; a real SMTP sink on loopback (aiosmtpd); gunicorn
-with ``gunicorn.conf.py`` (two sync processes; rate-limit counters in Redis when Redis answers on
+with ``gunicorn.conf.py`` (two processes of 2 threads; rate-limit counters in Redis when Redis answers on
 127.0.0.1:6379, else in each process's memory, each with its share) and the mail worker beside it, all with
 ``LOTSEN_ENV=production``, a generated secret key and a temporary instance folder. Then ``--users``
 simulated people (200) use the real pages for ``--seconds`` (60), each with a cookie jar
@@ -678,7 +678,7 @@ def report(args, results: Results, setup: dict, sink_mails: list[dict], facts: d
             lines.append((f"load_{kind}_p{round(share * 100)}_ms", f"{percentile(samples, share):.0f}"))
     for kind, ms in setup["idle"].items():
         lines.append((f"load_idle_{kind}_ms", f"{ms:.0f}"))
-    # inside gunicorn: the client's latency minus this is the wait for a thread (or the client's own delay)
+    # inside Lotsen: the client's latency minus this is the wait for a free thread (or the client's own delay)
     for kind in sorted(served, key=lambda k: KIND_ORDER.index(k) if k in KIND_ORDER else 99):
         for share in (0.50, 0.95):
             lines.append((f"load_server_{kind}_p{round(share * 100)}_ms",

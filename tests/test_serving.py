@@ -63,10 +63,10 @@ def test_the_default_settings_serve(tmp_path):
         server.wait(timeout=20)
 
 
-def test_settings_use_every_core_one_thread_each_and_a_heartbeat_in_memory(monkeypatch):
-    """One single-threaded (sync) process per core (they served more than processes of 4 threads, with a lower
-    p95), gthread only when threads are asked for, and the heartbeat file gunicorn touches on every request in
-    memory rather than on the disk's journal."""
+def test_settings_use_every_core_two_threads_each_and_a_heartbeat_in_memory(monkeypatch):
+    """One process per core with 2 threads (they served more than 4, and still overlap the waits a sync process
+    would sit through: a slowed-down log-in, a silent directory), sync processes when one thread is asked for, and
+    the heartbeat file gunicorn touches on every request in memory rather than on the disk's journal."""
     import runpy
 
     before = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
@@ -74,16 +74,16 @@ def test_settings_use_every_core_one_thread_each_and_a_heartbeat_in_memory(monke
     if before is None:  # the settings name a metrics folder for the server; not for this test process
         del os.environ["PROMETHEUS_MULTIPROC_DIR"]
         settings["METRICS_FOLDER"].rmdir()
-    assert (settings["threads"], settings["worker_class"]) == (1, "sync") or "LOTSEN_WEB_THREADS" in os.environ
+    assert (settings["threads"], settings["worker_class"]) == (2, "gthread") or "LOTSEN_WEB_THREADS" in os.environ
     assert settings["workers"] >= min(os.cpu_count() or 1, 4) or "LOTSEN_WEB_WORKERS" in os.environ
     if Path("/dev/shm").is_dir():
         assert settings["worker_tmp_dir"] == "/dev/shm"
-    monkeypatch.setenv("LOTSEN_WEB_THREADS", "4")
-    threaded = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    monkeypatch.setenv("LOTSEN_WEB_THREADS", "1")
+    single = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     if before is None:
         del os.environ["PROMETHEUS_MULTIPROC_DIR"]
-        threaded["METRICS_FOLDER"].rmdir()
-    assert (threaded["threads"], threaded["worker_class"]) == (4, "gthread")
+        single["METRICS_FOLDER"].rmdir()
+    assert (single["threads"], single["worker_class"]) == (1, "sync")
 
 
 def test_metrics_add_up_every_process_and_requests_are_logged_with_their_id(tmp_path):
@@ -111,3 +111,47 @@ def test_metrics_add_up_every_process_and_requests_are_logged_with_their_id(tmp_
     assert "lotsen_outbox_queued 0.0" in text and "lotsen_database_up 1.0" in text
     logged = [line for line in err.splitlines() if '"endpoint": "ops.healthz"' in line]
     assert len(logged) == 20 and all('"request_id": "' in line for line in logged)
+
+
+def test_a_slowed_down_log_in_does_not_hold_the_whole_process(tmp_path):
+    """With the served settings a log-in that sleeps (guessing has slowed its account down) leaves the process
+    free for others: one process here, and the health check answers while the log-in waits. Single-threaded sync
+    processes sat out the whole wait."""
+    import http.cookiejar
+    import re
+    import threading
+    import urllib.parse
+
+    env = _env(tmp_path, LOTSEN_WEB_WORKERS="1", LOTSEN_LOGIN_SLOWDOWN_AFTER="0", LOTSEN_LOGIN_MAX_DELAY="6",
+               LOTSEN_LOGIN_RATE_LIMIT="1000 per minute", PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
+    env.pop("LOTSEN_WEB_THREADS", None)
+    subprocess.run([str(GUNICORN.with_name("flask")), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    server = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{env['PORT']}"
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def wrong_password() -> None:
+        page = opener.open(base + "/login", timeout=30).read().decode()
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        data = urllib.parse.urlencode({"csrf_token": token, "username": "gissad", "password": "fel"}).encode()
+        try:
+            opener.open(base + "/login", data, timeout=30)
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 401
+
+    try:
+        _answers(env["PORT"])
+        for _ in range(5):  # waits of 0.25, 0.5, 1 and 2 s: the next one sleeps 4 s
+            wrong_password()
+        sleeping = threading.Thread(target=wrong_password)
+        sleeping.start()
+        time.sleep(0.5)  # the log-in is asleep
+        with urllib.request.urlopen(f"http://127.0.0.1:{env['PORT']}/healthz", timeout=2) as response:  # asleep 4 s
+            assert response.status == 200
+        assert sleeping.is_alive()
+        sleeping.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
