@@ -604,27 +604,28 @@ def server_tracebacks(log: Path) -> list[str]:
     return blocks
 
 
+# Lotsen's endpoints (as its request log lines name them) and the page kinds the client counts
+KIND_OF_ENDPOINT = {("GET", "auth.login"): "login_page", ("POST", "auth.login"): "login",
+                    ("GET", "selfservice.index"): "start", ("GET", "selfservice.search"): "search",
+                    ("GET", "selfservice.live_search"): "live_search", ("GET", "selfservice.article"): "article",
+                    ("GET", "tickets.mine"): "my_cases", ("GET", "tickets.new"): "ask_form",
+                    ("POST", "tickets.new"): "ask_post", ("GET", "tickets.sent"): "ask_sent",
+                    ("GET", "tickets.show"): "case", ("GET", "tickets.queue"): "queue"}
+REQUEST_LINE = re.compile(r"lotsen\.request \[[^\]]*\] ([A-Z]+) (\S+) \d+ ([\d.]+) ms")
+
+
 def server_times(server_log: Path) -> dict[str, list[float]]:
     """Time spent inside Lotsen per page kind (its own request log lines, ``app/core/logs.py``), without the wait
-    for a free process."""
+    for a free thread."""
     times: dict[str, list[float]] = defaultdict(list)
     if not server_log.exists():
         return times
     for line in server_log.read_text(encoding="utf-8", errors="replace").splitlines():
-        found = re.search(r"lotsen\.request \[[^\]]*\] ([A-Z]+) (\S+) \d+ ([\d.]+) ms", line)
+        found = REQUEST_LINE.search(line)
         if found:
-            times[_kind_of(found.group(1), found.group(2))].append(float(found.group(3)))
+            method, endpoint, ms = found.groups()
+            times[KIND_OF_ENDPOINT.get((method, endpoint), f"other_{method.lower()}")].append(float(ms))
     return times
-
-
-def _kind_of(method: str, endpoint: str) -> str:
-    kinds = {("GET", "auth.login"): "login_page", ("POST", "auth.login"): "login",
-             ("GET", "selfservice.index"): "start", ("GET", "selfservice.search"): "search",
-             ("GET", "selfservice.live_search"): "live_search", ("GET", "selfservice.article"): "article",
-             ("GET", "tickets.mine"): "my_cases", ("GET", "tickets.new"): "ask_form",
-             ("POST", "tickets.new"): "ask_post", ("GET", "tickets.sent"): "ask_sent",
-             ("GET", "tickets.show"): "case", ("GET", "tickets.queue"): "queue"}
-    return kinds.get((method, endpoint), f"other_{method.lower()}")
 
 
 # --- the report ------------------------------------------------------------------------------------------------

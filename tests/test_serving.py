@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
+import runpy
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -24,6 +29,21 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOTSEN_")}
     env.update(LOTSEN_INSTANCE_PATH=str(tmp_path), HOST="127.0.0.1", PORT=str(_free_port()), **extra)
     return env
+
+
+def _migrate(env: dict[str, str]) -> None:
+    subprocess.run([str(GUNICORN.with_name("flask")), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+
+
+def _settings() -> dict:
+    """``gunicorn.conf.py``'s settings as gunicorn reads them (with this process's environment)."""
+    before = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    if before is None:  # the settings name a metrics folder for the server; not for this test process
+        del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        settings["METRICS_FOLDER"].rmdir()
+    return settings
 
 
 def _answers(port: str, deadline_s: float = 30) -> None:
@@ -67,22 +87,13 @@ def test_settings_use_every_core_two_threads_each_and_a_heartbeat_in_memory(monk
     """One process per core with 2 threads (they served more than 4, and still overlap the waits a sync process
     would sit through: a slowed-down log-in, a silent directory), sync processes when one thread is asked for, and
     the heartbeat file gunicorn touches on every request in memory rather than on the disk's journal."""
-    import runpy
-
-    before = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    if before is None:  # the settings name a metrics folder for the server; not for this test process
-        del os.environ["PROMETHEUS_MULTIPROC_DIR"]
-        settings["METRICS_FOLDER"].rmdir()
+    settings = _settings()
     assert (settings["threads"], settings["worker_class"]) == (2, "gthread") or "LOTSEN_WEB_THREADS" in os.environ
     assert settings["workers"] >= min(os.cpu_count() or 1, 4) or "LOTSEN_WEB_WORKERS" in os.environ
     if Path("/dev/shm").is_dir():
         assert settings["worker_tmp_dir"] == "/dev/shm"
     monkeypatch.setenv("LOTSEN_WEB_THREADS", "1")
-    single = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    if before is None:
-        del os.environ["PROMETHEUS_MULTIPROC_DIR"]
-        single["METRICS_FOLDER"].rmdir()
+    single = _settings()
     assert (single["threads"], single["worker_class"]) == (1, "sync")
 
 
@@ -91,8 +102,7 @@ def test_metrics_add_up_every_process_and_requests_are_logged_with_their_id(tmp_
     answered (prometheus-client's multiprocess mode), and each request is one log line with its id."""
     env = _env(tmp_path, LOTSEN_WEB_WORKERS="2", LOTSEN_LOG_FORMAT="json",
                PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
-    subprocess.run([str(GUNICORN.with_name("flask")), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
+    _migrate(env)
     server = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
@@ -117,16 +127,9 @@ def test_a_slowed_down_log_in_does_not_hold_the_whole_process(tmp_path):
     """With the served settings a log-in that sleeps (guessing has slowed its account down) leaves the process
     free for others: one process here, and the health check answers while the log-in waits. Single-threaded sync
     processes sat out the whole wait."""
-    import http.cookiejar
-    import re
-    import threading
-    import urllib.parse
-
     env = _env(tmp_path, LOTSEN_WEB_WORKERS="1", LOTSEN_LOGIN_SLOWDOWN_AFTER="0", LOTSEN_LOGIN_MAX_DELAY="6",
                LOTSEN_LOGIN_RATE_LIMIT="1000 per minute", PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
-    env.pop("LOTSEN_WEB_THREADS", None)
-    subprocess.run([str(GUNICORN.with_name("flask")), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
+    _migrate(env)
     server = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{env['PORT']}"

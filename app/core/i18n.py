@@ -29,6 +29,12 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def _babel_state() -> Any:
+    """Flask-Babel's per-request state (None outside an application context): its ``babel_locale``, once chosen, is
+    what the caches below are keyed on."""
+    return g.get("_flask_babel") if has_app_context() else None
+
+
 class RequestDomain(Domain):
     """Flask-Babel's message domain, with the translations looked up once per request and locale.
 
@@ -39,7 +45,7 @@ class RequestDomain(Domain):
     """
 
     def get_translations(self) -> NullTranslations:
-        state = g.get("_flask_babel") if has_app_context() else None
+        state = _babel_state()
         locale = getattr(state, "babel_locale", None)
         if locale is None:  # outside a request, or not chosen yet: Flask-Babel chooses (and remembers) it
             return super().get_translations()
@@ -131,7 +137,7 @@ def translated(labels: Mapping[K, Any]) -> Mapping[K, str]:
 def current_language() -> str:
     """The reader's language code. Asked some thirty times per page (labels, names, templates): the code is kept
     beside Flask-Babel's per-request locale and follows it (``force_locale`` switches it for a mail)."""
-    state = g.get("_flask_babel") if has_app_context() else None
+    state = _babel_state()
     locale = getattr(state, "babel_locale", None)
     if locale is None:
         return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
