@@ -127,7 +127,11 @@ class Results:
     started: float = 0.0
     finished: float = 0.0
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    # requests sent once everybody has arrived and logged in (the ramp's 200 password checks are over)
+    # requests sent once everybody has arrived and logged in: the ramp's password checks (200 of them, each a
+    # deliberately slow hash) can take longer than the ramp on a slow machine, so the window opens when the last
+    # person's log-in has been answered, not at a fixed time
+    people: int = 0
+    arrived: int = 0  # people whose log-in has been answered (or who never got to try)
     steady_from: float = float("inf")
     steady: list[float] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
@@ -144,6 +148,20 @@ class Results:
     @property
     def requests(self) -> int:
         return sum(self.statuses.values())
+
+    def arrive(self, now: float) -> None:
+        """One more person is in (logged in, refused, or too late to start): the steady window opens with the
+        last of them."""
+        self.arrived += 1
+        if self.arrived >= self.people and self.steady_from == float("inf"):
+            self.steady_from = now
+
+    def record(self, kind: str, started: float, finished: float) -> None:
+        """An answered request's latency; also a steady one if it was sent after everybody was in."""
+        ms = (finished - started) * 1000
+        self.latencies[kind].append(ms)
+        if started >= self.steady_from:
+            self.steady.append(ms)
 
     def error(self, kind: str, method: str, url: str, status: int | str, detail: str = "") -> None:
         entry = {"t": round(time.monotonic() - self.started, 3), "kind": kind, "method": method, "url": url,
@@ -205,9 +223,7 @@ class Visitor:
             results.error(kind, method, path, type(exc).__name__,
                           f"{exc} after {time.monotonic() - started:.1f} s")
             raise UnexpectedAnswerError from exc
-        results.latencies[kind].append((time.monotonic() - started) * 1000)
-        if started >= results.steady_from:
-            results.steady.append((time.monotonic() - started) * 1000)
+        results.record(kind, started, time.monotonic())
         results.statuses[status] += 1
         if status not in expect:
             detail = f"Location: {location}" if location else re.sub(r"\s+", " ", _text_of(body))[:600]
@@ -242,15 +258,25 @@ def _text_of(page: str) -> str:
 
 
 # --- the simulated people --------------------------------------------------------------------------------------
+async def arrive(visitor: Visitor, username: str, password: str, delay: float) -> bool:
+    """Wait for this person's moment, then log in; whatever happens, the person counts as arrived. True when
+    logged in."""
+    try:
+        await asyncio.sleep(delay)
+        if not visitor.active:
+            return False
+        await visitor.login(username, password)
+        return True
+    except UnexpectedAnswerError:
+        return False
+    finally:
+        visitor.results.arrive(time.monotonic())
+
+
 async def employee(visitor: Visitor, username: str, password: str, delay: float) -> None:
-    await asyncio.sleep(delay)
-    if not visitor.active:
-        return
     rng, mine, last_hits = visitor.rng, [], list(ARTICLES)
     async with visitor:
-        try:
-            await visitor.login(username, password)
-        except UnexpectedAnswerError:
+        if not await arrive(visitor, username, password, delay):
             return
         actions, weights = zip(*EMPLOYEE_MIX, strict=True)
         while visitor.active:
@@ -340,14 +366,9 @@ async def ask(visitor: Visitor) -> str | None:
 
 
 async def specialist(visitor: Visitor, username: str, function: str, delay: float) -> None:
-    await asyncio.sleep(delay)
-    if not visitor.active:
-        return
     rng = visitor.rng
     async with visitor:
-        try:
-            await visitor.login(username, DEMO_PASSWORD)
-        except UnexpectedAnswerError:
+        if not await arrive(visitor, username, DEMO_PASSWORD, delay):
             return
         while visitor.active:
             await visitor.think(visitor.pause[0] * 2, visitor.pause[1] * 1.5)
@@ -403,7 +424,7 @@ async def drive(base: str, users: int, seconds: float, ramp: float, password: st
     employees = users - specialists
     cpu_before = time.process_time()
     results.started = time.monotonic()
-    results.steady_from = results.started + ramp + 2.0  # the last arrivals' log-in and start page
+    results.people = employees + specialists
     deadline = results.started + seconds
     master = random.Random(seed)
     tasks = []
@@ -667,8 +688,11 @@ def report(args, results: Results, setup: dict, sink_mails: list[dict], facts: d
     every = [ms for samples in results.latencies.values() for ms in samples] or [0.0]
     steady = results.steady or [0.0]
     steady_seconds = max(1e-9, results.finished - min(results.steady_from, results.finished))
+    everybody_in = results.steady_from - results.started if results.steady_from < results.finished else None
     for share in (0.50, 0.95, 0.99):
         lines.append((f"load_all_p{round(share * 100)}_ms", f"{percentile(every, share):.0f}"))
+    lines.append(("load_everybody_in_s", f"{everybody_in:.1f}" if everybody_in is not None else "never"))
+    lines.append(("load_steady_seconds", f"{steady_seconds if everybody_in is not None else 0:.1f}"))
     lines.append(("load_steady_requests_per_s", f"{len(results.steady) / steady_seconds:.1f}"))
     for share in (0.50, 0.95, 0.99):
         lines.append((f"load_steady_p{round(share * 100)}_ms", f"{percentile(steady, share):.0f}"))
@@ -706,9 +730,14 @@ def report(args, results: Results, setup: dict, sink_mails: list[dict], facts: d
           f"{setup['database']}, {setup['workers']} gunicorn process(es) x {setup['threads']} threads: "
           f"{results.requests} requests, "
           f"{results.requests / elapsed:.1f}/s; statuses {statuses}. All requests p50/p95/p99 "
-          f"{percentile(every, 0.5):.0f}/{percentile(every, 0.95):.0f}/{percentile(every, 0.99):.0f} ms; once "
-          f"everybody had logged in {len(results.steady) / steady_seconds:.1f} requests/s, p50/p95/p99 "
-          f"{percentile(steady, 0.5):.0f}/{percentile(steady, 0.95):.0f}/{percentile(steady, 0.99):.0f} ms.")
+          f"{percentile(every, 0.5):.0f}/{percentile(every, 0.95):.0f}/{percentile(every, 0.99):.0f} ms.")
+    if everybody_in is None:
+        print(f"The log-ins were not over when the run ended: no steady figures. Run longer than {args.seconds:.0f} s.")
+    else:
+        print(f"Everybody was in after {everybody_in:.1f} s (the ramp was {args.ramp:.0f} s); in the "
+              f"{steady_seconds:.0f} s after that {len(results.steady) / steady_seconds:.1f} requests/s, p50/p95/p99 "
+              f"{percentile(steady, 0.5):.0f}/{percentile(steady, 0.95):.0f}/{percentile(steady, 0.99):.0f} ms."
+              + (" That window is short: run longer for steady figures." if steady_seconds < 20 else ""))
     print(f"{results.questions} questions ({results.double_posts} sent twice) -> {facts['case_rows']} cases, "
           f"{len(load_mails)} mails to the askers with {len(load_ids)} distinct Message-IDs "
           f"({len(sink_mails)} mails in all at the sink, {duplicates} duplicate Message-IDs).")
