@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased, lazyload
 from app.auth.models import SupportFunction
 from app.core.db import db, utcnow
 from app.core.i18n import localized
+from app.selfservice.markdown import markdown_to_text
 from app.selfservice.models import Article, ArticleFeedback, ArticleRevision, ArticleTag, SearchLog, Topic
 
 
@@ -152,11 +153,63 @@ def _kept(kind: str, load) -> list:
     return found[1]
 
 
+@dataclass(frozen=True)
+class ResultCard:
+    """What a list of search results shows of a published article, no database object: its link, language,
+    support function, summary and the plain text of its body (for the snippet)."""
+
+    id: int
+    slug: str
+    title: str
+    lang: str
+    summary: str
+    body_text: str
+    function: TopicLink
+
+
+CARDS_KEPT = 4096
+_cards: dict[tuple, tuple[float, ResultCard | None]] = {}
+
+
+def result_cards(ids: list[int]) -> dict[int, ResultCard]:
+    """The published articles among ``ids`` as result cards. Every searcher of a morning is shown the same few
+    articles, so a process keeps each card while no published article changes (``_published_version``: any
+    edit, publication or withdrawal records a revision) and at most ``REFERENCE_SECONDS`` (a support function's
+    new name, as the search filters); the articles it has no card for are read in one query."""
+    if not ids:
+        return {}
+    version = (str(db.engine.url), _published_version())
+    now = time.monotonic()
+    found: dict[int, ResultCard] = {}
+    missing = []
+    for article_id in ids:
+        kept = _cards.get((version, article_id))
+        if kept is None or now - kept[0] >= REFERENCE_SECONDS:
+            missing.append(article_id)
+        elif kept[1] is not None:
+            found[article_id] = kept[1]
+    if missing:
+        if len(_cards) + len(missing) > CARDS_KEPT:
+            _cards.clear()
+        read = articles_by_ids(missing)
+        for article_id in missing:
+            article = read.get(article_id)
+            card = None if article is None or not article.is_published else ResultCard(
+                article.id, article.slug, article.title, article.lang, article.summary or "",
+                markdown_to_text(article.body), TopicLink(article.function.slug, article.function.name_sv,
+                                                          article.function.name_en))
+            _cards[(version, article_id)] = (now, card)
+            if card is not None:
+                found[article_id] = card
+    return found
+
+
 def forget_kept_lists() -> None:
     """Drop every list this process keeps (tests, which change topics and functions between cases)."""
     _reference.clear()
     _front_page.clear()
     _related.clear()
+    _cards.clear()
 
 
 def topic_links() -> list[TopicLink]:

@@ -14,7 +14,7 @@ from app.core.security import CONTENT_SECURITY_POLICY
 from app.selfservice import queries, services
 from app.selfservice.blueprint import bp
 from app.selfservice.forms import FeedbackForm, SearchForm
-from app.selfservice.markdown import markdown_to_text, render_markdown
+from app.selfservice.markdown import render_markdown
 from app.selfservice.models import ArticleAttachment
 from app.selfservice.search import get_index, snippet
 
@@ -35,14 +35,10 @@ def _run_search(form: SearchForm, live: bool) -> dict:
         return {"query": text, "results": [], "total": 0, "suggestion": None, "log_id": None}
     result = get_index().search(text, limit=RESULTS_PER_PAGE, function=form.function.data or None,
                                 lang=form.lang.data or None, complete_last=live, prefer_lang=current_language())
-    articles = queries.articles_by_ids([hit.article_id for hit in result.hits])
-    results = []
-    for hit in result.hits:
-        article = articles.get(hit.article_id)
-        if article is not None and article.is_published:
-            body = markdown_to_text(article.body)
-            results.append({"article": article, "snippet": snippet(body, result.stems),
-                            "summary": snippet(article.summary, result.stems, length=400)})
+    cards = queries.result_cards([hit.article_id for hit in result.hits])
+    results = [{"article": card, "snippet": snippet(card.body_text, result.stems),
+                "summary": snippet(card.summary, result.stems, length=400)}
+               for card in (cards.get(hit.article_id) for hit in result.hits) if card is not None]
     ask_token = (request.args.get("ask") or "")[:64] or None  # suggestions shown on the question form
     entry = services.log_search(text, len(results), current_user, "ask" if ask_token else "live" if live else "page",
                                 ask_token, form.function.data or None)

@@ -125,3 +125,35 @@ def test_a_search_without_filters_checks_no_choice(app, client, create_user, aut
     assert "passerkort" in page.lower() and '<option selected value="">' in page
     assert refused == []
     assert "/articles/passerkort" not in client.get("/search?q=passerkort&function=okänd").get_data(as_text=True)
+
+
+def test_search_results_read_each_article_once_until_an_article_changes(app, client, create_user, auth, corpus,
+                                                                         monkeypatch):
+    """A result list shows cards a process keeps (no article read per search), and shows a change at once."""
+    from app.auth.models import SupportFunction
+    from app.selfservice import queries
+
+    create_user("karin")
+    auth.login("karin")
+    client.get("/search?q=passerkort")
+    with counted_statements() as statements:
+        page = client.get("/search?q=passerkort").get_data(as_text=True)
+        live = client.get("/search/live?q=passerk").get_data(as_text=True)
+    assert "säkerhetsjouren" in page and "/articles/passerkort" in live
+    assert not [s for s in statements if "article.body" in s]
+    article = corpus["passerkort"]
+    services.update_article(article, services.ArticleData(
+        title="Passerkort och nycklar", slug=article.slug, summary="", lang="sv", body="Spärra kortet hos jouren.",
+        function="facilities", tags=["passerkort"], status="published"), None)
+    db.session.commit()
+    page = client.get("/search?q=passerkort").get_data(as_text=True)
+    assert "Passerkort och nycklar" in page and "hos jouren" in page
+    db.session.scalar(select(SupportFunction).where(SupportFunction.slug == "facilities")).name_sv = "Lokalservice"
+    db.session.commit()
+    monkeypatch.setattr(queries, "REFERENCE_SECONDS", 0.0)  # a function's new name shows within that time
+    assert "Lokalservice" in client.get("/search?q=passerkort").get_data(as_text=True)
+    services.update_article(article, services.ArticleData(
+        title="Passerkort och nycklar", slug=article.slug, summary="", lang="sv", body="Spärra kortet hos jouren.",
+        function="facilities", tags=["passerkort"], status="draft"), None)
+    db.session.commit()
+    assert "/articles/passerkort" not in client.get("/search?q=passerkort").get_data(as_text=True)
