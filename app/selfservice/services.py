@@ -18,13 +18,13 @@ from urllib.parse import urlsplit
 
 import yaml
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, lazyload
 
 from app.auth.models import User
 from app.auth.services import get_function, list_functions
 from app.core import counters
-from app.core.db import commit_without_waiting, db, utcnow
+from app.core.db import commit_without_waiting, db, read_plain, utcnow
 from app.core.permissions import Role
 from app.core.text import fold
 from app.core.transactions import DomainError, remove_file_after_commit
@@ -290,39 +290,38 @@ def normalize_query(text: str) -> str:
 
 
 def log_search(query: str, result_count: int, user: User | None, source: str = "page",
-               ask_token: str | None = None, function_slug: str | None = None) -> SearchLog | None:
-    """Remember a search for the editors' statistics.
+               ask_token: str | None = None, function_slug: str | None = None) -> int | None:
+    """Remember a search for the editors' statistics; returns the id of its row (the results link it, so that
+    the article opened is counted), None for an empty search.
 
     As-you-type searches arrive a keystroke at a time: a search that extends (or trims) the same person's
-    previous one within a minute updates that row instead of adding a new one.
+    previous one within a minute updates that row instead of adding a new one. Written as plain statements,
+    not through the ORM's unit of work: this is every search's one write, and flushing an object cost more
+    than the rest of the log.
     """
     normalized = normalize_query(query)
     if not normalized:
         return None
     commit_without_waiting(db.session)  # a search page's transaction holds only this log
     function_id = _function_id(function_slug)
+    now = utcnow()
+    values = {"query": query.strip()[:300], "normalized": normalized, "result_count": result_count,
+              "source": source, "created_at": now}
     if user is not None:
-        previous = db.session.scalar(LAST_SEARCH, {"user_id": user.id, "since": utcnow() - timedelta(minutes=1)})
+        previous = read_plain(LAST_SEARCH, {"user_id": user.id, "since": now - timedelta(minutes=1)}).first()
         if previous is not None and (normalized.startswith(previous.normalized)
                                      or previous.normalized.startswith(normalized)):
-            previous.query, previous.normalized = query.strip()[:300], normalized
-            previous.result_count = result_count
-            previous.created_at = utcnow()
-            previous.source = source
-            previous.ask_token = ask_token or previous.ask_token
-            previous.function_id = function_id or previous.function_id
-            db.session.flush()
-            return previous
-    entry = SearchLog(query=query.strip()[:300], normalized=normalized, result_count=result_count,
-                      user_id=user.id if user else None, source=source, ask_token=ask_token,
-                      function_id=function_id)
-    db.session.add(entry)
-    db.session.flush()
-    return entry
+            db.session.connection().execute(update(SearchLog).where(SearchLog.id == previous.id).values(
+                **values, ask_token=ask_token or previous.ask_token, function_id=function_id or previous.function_id))
+            return previous.id
+    written = db.session.connection().execute(insert(SearchLog).values(
+        **values, user_id=user.id if user else None, ask_token=ask_token, function_id=function_id))
+    return written.inserted_primary_key[0]
 
 
-LAST_SEARCH = (select(SearchLog).where(SearchLog.user_id == bindparam("user_id"),
-                                      SearchLog.created_at >= bindparam("since", type_=SearchLog.created_at.type))
+LAST_SEARCH = (select(SearchLog.id, SearchLog.normalized, SearchLog.ask_token, SearchLog.function_id)
+               .where(SearchLog.user_id == bindparam("user_id"),
+                      SearchLog.created_at >= bindparam("since", type_=SearchLog.created_at.type))
                .order_by(SearchLog.id.desc()).limit(1))
 
 

@@ -40,10 +40,10 @@ def _run_search(form: SearchForm, live: bool) -> dict:
                 "summary": snippet(card.summary, result.stems, length=400)}
                for card in (cards.get(hit.article_id) for hit in result.hits) if card is not None]
     ask_token = (request.args.get("ask") or "")[:64] or None  # suggestions shown on the question form
-    entry = services.log_search(text, len(results), current_user, "ask" if ask_token else "live" if live else "page",
-                                ask_token, form.function.data or None)
+    log_id = services.log_search(text, len(results), current_user, "ask" if ask_token else "live" if live else "page",
+                                 ask_token, form.function.data or None)
     return {"query": text, "results": results, "total": result.total, "suggestion": result.corrected_query,
-            "log_id": entry.id if entry else None}
+            "log_id": log_id}
 
 
 @bp.get("/")

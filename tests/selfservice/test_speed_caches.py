@@ -157,3 +157,30 @@ def test_search_results_read_each_article_once_until_an_article_changes(app, cli
         function="facilities", tags=["passerkort"], status="draft"), None)
     db.session.commit()
     assert "/articles/passerkort" not in client.get("/search?q=passerkort").get_data(as_text=True)
+
+
+def test_a_search_is_logged_without_the_orms_unit_of_work(app, client, create_user, auth, corpus):
+    """Every search writes its log line (or extends the last one as the person types on): as plain statements,
+    since flushing a new object through the ORM cost more than the rest of the log."""
+    from sqlalchemy import event
+
+    from app.selfservice.models import SearchLog
+
+    flushed = []
+
+    def spy(session, _context, _instances):
+        flushed.extend(type(o).__name__ for o in [*session.new, *session.dirty])
+
+    karin = create_user("karin")
+    auth.login("karin")
+    event.listen(db.session, "before_flush", spy)
+    try:
+        page = client.get("/search?q=passerk").get_data(as_text=True)
+        live = client.get("/search/live?q=passerkortet").get_data(as_text=True)
+    finally:
+        event.remove(db.session, "before_flush", spy)
+    assert "SearchLog" not in flushed
+    rows = db.session.execute(select(SearchLog.id, SearchLog.normalized, SearchLog.source).where(
+        SearchLog.user_id == karin.id)).all()
+    assert [(r.normalized, r.source) for r in rows] == [("passerkortet", "live")]  # typed on: one row
+    assert f'data-log-id="{rows[0].id}"' in page and f'data-log-id="{rows[0].id}"' in live
