@@ -311,11 +311,12 @@ def log_search(query: str, result_count: int, user: User | None, source: str = "
         previous = read_plain(LAST_SEARCH, {"user_id": user.id, "since": now - timedelta(minutes=1)}).first()
         if previous is not None and (normalized.startswith(previous.normalized)
                                      or previous.normalized.startswith(normalized)):
-            db.session.connection().execute(update(SearchLog).where(SearchLog.id == previous.id).values(
-                **values, ask_token=ask_token or previous.ask_token, function_id=function_id or previous.function_id))
+            db.session.connection().execute(EXTEND_SEARCH, {
+                **values, "row_id": previous.id, "ask_token": ask_token or previous.ask_token,
+                "function_id": function_id or previous.function_id})
             return previous.id
-    written = db.session.connection().execute(insert(SearchLog).values(
-        **values, user_id=user.id if user else None, ask_token=ask_token, function_id=function_id))
+    written = db.session.connection().execute(ADD_SEARCH, {
+        **values, "user_id": user.id if user else None, "ask_token": ask_token, "function_id": function_id})
     return written.inserted_primary_key[0]
 
 
@@ -323,6 +324,9 @@ LAST_SEARCH = (select(SearchLog.id, SearchLog.normalized, SearchLog.ask_token, S
                .where(SearchLog.user_id == bindparam("user_id"),
                       SearchLog.created_at >= bindparam("since", type_=SearchLog.created_at.type))
                .order_by(SearchLog.id.desc()).limit(1))
+# built once (the columns come from the parameters): a statement made per search is keyed anew for the cache
+ADD_SEARCH = insert(SearchLog)
+EXTEND_SEARCH = update(SearchLog).where(SearchLog.id == bindparam("row_id"))
 
 
 def _function_id(slug: str | None) -> int | None:
