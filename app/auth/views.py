@@ -285,7 +285,7 @@ def account():
             form.scopes.errors.append(str(exc))
         else:
             form = TokenForm(formdata=None)
-    return render_template("auth/account.html", form=form, new_token=new_token, confirm=ConfirmForm(),
+    return render_template("auth/account.html", form=form, new_token=new_token,
                            tokens=services.list_access_tokens(current_user),
                            sessions=services.list_sessions(current_user)), 400 if form.errors else 200
 

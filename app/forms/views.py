@@ -109,7 +109,7 @@ def _edit(definition, submission=None):
             flash(str(exc), "error")
             refused = True
     return render_template("forms/edit.html", definition=definition, form=form, submission=submission,
-                           result=result, confirm=ConfirmForm()), 400 if result or refused else 200
+                           result=result), 400 if result or refused else 200
 
 
 @bp.route("/forms/<slug>/new", methods=["GET", "POST"])
@@ -151,7 +151,7 @@ def show(submission_id: int):
     can_review = services.can_review(current_user, submission)
     return render_template("forms/show.html", submission=submission, definition=definition,
                            can_edit=services.can_edit(current_user, submission), can_review=can_review,
-                           can_complete=services.can_complete(current_user, submission), confirm=ConfirmForm(),
+                           can_complete=services.can_complete(current_user, submission),
                            shown=labelled(definition.slug, definition.sections, submission.data),
                            result=services.check(definition, submission.data, submission),
                            information=services.information_status(submission),

@@ -31,7 +31,7 @@ AUTOMATIC = ""
 @bp.get("/admin/mailboxes")
 @admin_required
 def mailboxes():
-    return render_template("mailin/mailboxes.html", mailboxes=services.list_mailboxes(), confirm=ConfirmForm(),
+    return render_template("mailin/mailboxes.html", mailboxes=services.list_mailboxes(),
                            unsettled=[row for row in services.list_unsettled() if _may_handle(row)])
 
 
@@ -68,8 +68,7 @@ def edit_mailbox(mailbox_id: int | None = None):
         else:
             flash(_("The mailbox is saved."), "success")
             return redirect(url_for("mailin.mailboxes"))
-    return render_template("mailin/edit_mailbox.html", form=form, mailbox=mailbox,
-                           confirm=ConfirmForm()), 400 if form.errors else 200
+    return render_template("mailin/edit_mailbox.html", form=form, mailbox=mailbox), 400 if form.errors else 200
 
 
 @bp.post("/admin/mailboxes/<int:mailbox_id>/delete")
@@ -127,7 +126,7 @@ def held():
     for row in rows:  # senders and subjects of confidential mail are read here
         if row.confidential_function is not None:
             audit.record(current_user.id, "inbound_mail_list", "inbound_mail", row.id, detail="held mail list")
-    return render_template("mailin/held.html", unsettled=rows, confirm=ConfirmForm())
+    return render_template("mailin/held.html", unsettled=rows)
 
 
 @bp.get("/mail/held/<int:row_id>.eml")

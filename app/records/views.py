@@ -59,7 +59,7 @@ def retention():
 def _retention_page(functions, typed=None, error: str | None = None) -> str:
     now = utcnow()
     rules = services.list_rules()
-    return render_template("records/retention.html", rules=rules, confirm=ConfirmForm(), functions=functions,
+    return render_template("records/retention.html", rules=rules, functions=functions,
                            categories=list_categories(), forms=FORMS, actions=RETENTION_ACTIONS,
                            due={rule.id: services.due_count(rule, now) for rule in rules},
                            typed=typed or {}, error=error)
@@ -119,7 +119,7 @@ def export_person(user_id: int):
         try:
             number = parse_identity_number(raw, today).normal
         except ValueError as exc:  # the form again, with what was typed and what is wrong
-            return render_template("records/export.html", person=person, confirm=ConfirmForm(), typed=raw,
+            return render_template("records/export.html", person=person, typed=raw,
                                    error=str(exc)), 400
     data = services.export_person(current_user, person, number, Path(current_app.config["LOTSEN_UPLOAD_PATH"]))
     return Response(data, mimetype="application/zip", headers={

@@ -28,8 +28,7 @@ admin_required = role_required(Role.ADMIN)
 @admin_required
 def outbox():
     return render_template("tickets/outbox.html", counts=mail.count_outbox(),
-                           messages=mail.list_troubled_messages(), confirm=ConfirmForm(),
-                           max_attempts=mail.MAX_ATTEMPTS)
+                           messages=mail.list_troubled_messages(), max_attempts=mail.MAX_ATTEMPTS)
 
 
 @bp.route("/admin/outbox/<int:message_id>/resend", methods=["POST"])
@@ -99,7 +98,7 @@ def desk_settings():
         return redirect(url_for("tickets.desk_settings", _anchor=f"function-{function.slug}" if function else None))
     today = datetime.now(STOCKHOLM).date()
     return render_template(
-        "tickets/desk_settings.html", functions=functions, confirm=ConfirmForm(), priorities=PRIORITIES,
+        "tickets/desk_settings.html", functions=functions, priorities=PRIORITIES,
         targets={f.slug: settings.sla_targets(f) for f in functions},
         categories={f.slug: [c for c in list_categories() if c.function_id == f.id] for f in functions},
         hours=settings.office_hours() or current_app.config["LOTSEN_OFFICE_HOURS"],

@@ -40,7 +40,7 @@ def notification_list():
         flash(_("All notifications are marked as read."), "success")
         return redirect(url_for("tickets.notification_list"))
     return render_template("tickets/notifications.html", notes=notifications.recent(current_user),
-                           labels=notifications.KIND_LABELS, confirm=ConfirmForm())
+                           labels=notifications.KIND_LABELS)
 
 
 @bp.route("/account/notifications", methods=["GET", "POST"])

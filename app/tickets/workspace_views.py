@@ -183,7 +183,7 @@ def render_work_page(ticket, form: WorkForm | None = None, status: int = 200, co
         others=services.others_viewing(ticket, current_user), person_names=names,
         function_names={f.slug: f.name for f in list_functions()}, suggested=search_articles(text),
         other_cases=queries.other_cases_of(ticket, current_user), previews=_text_previews(events),
-        confirm=ConfirmForm(), article_button=not services.holds_confidential(ticket),
+        article_button=not services.holds_confidential(ticket),
     ), status
 
 
@@ -211,7 +211,7 @@ def queue(slug: str):
         sla={t.id: sla_state(t, cal, now) for t in page.tickets}, args=request.args,
         my_functions=current_user.functions_for(Role.SPECIALIST), priorities=PRIORITIES, statuses=STATUSES,
         colleagues=specialists_in(function),
-        functions=[f for f in function_choices() if f.slug != function.slug], confirm=ConfirmForm(),
+        functions=[f for f in function_choices() if f.slug != function.slug],
         filters=services.saved_filters(current_user, function),
         newest=max((t.id for t in page.tickets), default=0),
     )
@@ -570,7 +570,7 @@ def routing_admin():
     model = routing.current_model()
     by_meaning = routing.uses_meaning(model)
     return render_template("tickets/routing.html", test_form=test_form, rule_form=rule_form, decision=decision,
-                           similar=similar, cases=cases, rules=routing.active_rules(), confirm=ConfirmForm(),
+                           similar=similar, cases=cases, rules=routing.active_rules(),
                            calibration=(model.calibration if by_meaning else model.words_calibration)
                            if model else None, by_meaning=by_meaning,
                            embedding_model=model.embedding_model if model else None,
@@ -607,5 +607,5 @@ def notices(slug: str):
         else:
             flash(_("The notice is published."), "success")
             return redirect(url_for("tickets.notices", slug=slug))
-    return render_template("tickets/notices.html", function=function, form=form, confirm=ConfirmForm(),
+    return render_template("tickets/notices.html", function=function, form=form,
                            current=services.current_notices(function.slug)), 400 if form.errors else 200

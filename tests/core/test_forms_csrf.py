@@ -17,3 +17,24 @@ def test_the_csrf_input_is_written_out_as_wtforms_renders_it(make_app, monkeypat
         assert 'name="second-csrf_token"' in expected[1]
     with make_app().test_request_context("/"):  # CSRF off (tests): nothing
         assert csrf_field(ConfirmForm()) == ""
+
+
+def test_a_button_form_carries_the_requests_token_without_a_form_object(make_app, monkeypatch):
+    """``csrf_field()``: the token a ``ConfirmForm`` would carry, with no form built to render it (a specialist's
+    queue and case pages have many buttons); the post it sends passes ``ConfirmForm``'s check."""
+    from flask_wtf import FlaskForm
+    from werkzeug.datastructures import MultiDict
+
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.test_request_context("/"):
+        expected = str(csrf_field(ConfirmForm()))
+        with monkeypatch.context() as patched:
+            built = []
+            patched.setattr(FlaskForm, "__init__", lambda self, *a, **k: built.append(self))
+            written = str(csrf_field())
+        assert written == expected and built == []
+        token = written.split('value="')[1].split('"')[0]
+        assert ConfirmForm(formdata=MultiDict({"csrf_token": token})).validate()
+        assert not ConfirmForm(formdata=MultiDict({"csrf_token": "forged"})).validate()
+    with make_app().test_request_context("/"):  # CSRF off (tests): nothing
+        assert csrf_field() == ""
