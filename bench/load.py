@@ -63,6 +63,7 @@ REQUEST_TIMEOUT = 30.0
 READY_TIMEOUT = 60.0
 DRAIN_TIMEOUT = 90.0
 STOP_TIMEOUT = 25.0
+STEADY_MIN_SECONDS = 5.0  # a shorter window after the last log-in gives no steady figures
 
 # Words people type on an intranet morning, taken from the demo articles (with inflections, compounds, pairs,
 # a few typos and English).
@@ -659,6 +660,25 @@ KIND_ORDER = ("login_page", "login", "start", "search", "live_search", "article"
               "ask_form", "ask_post", "ask_post_again", "ask_sent", "queue", "case")
 
 
+def steady_window(results: Results) -> float:
+    """Seconds from the last person's log-in to the end of the run; 0 when that is under ``STEADY_MIN_SECONDS``
+    (or never came): too short for figures."""
+    seconds = results.finished - results.steady_from
+    return seconds if seconds >= STEADY_MIN_SECONDS and results.steady else 0.0
+
+
+def steady_lines(results: Results) -> list[tuple[str, str]]:
+    """Requests/s and p50/p95/p99 once everybody was in; "none" rather than zeros without a window (a reader of
+    these lines would take 0 ms for a perfect result)."""
+    seconds = steady_window(results)
+    lines = [("load_steady_seconds", f"{max(0.0, results.finished - results.steady_from):.1f}"),
+             ("load_steady_requests_per_s", f"{len(results.steady) / seconds:.1f}" if seconds else "none")]
+    for share in (0.50, 0.95, 0.99):
+        lines.append((f"load_steady_p{round(share * 100)}_ms",
+                      f"{percentile(results.steady, share):.0f}" if seconds else "none"))
+    return lines
+
+
 def report(args, results: Results, setup: dict, sink_mails: list[dict], facts: dict, drained: dict,
            tracebacks: list[str], served: dict[str, list[float]], run_dir: Path) -> bool:
     elapsed = max(1e-9, results.finished - results.started)
@@ -686,16 +706,13 @@ def report(args, results: Results, setup: dict, sink_mails: list[dict], facts: d
         ("load_requests_per_s", f"{results.requests / elapsed:.1f}"), ("load_errors", errors),
     ]
     every = [ms for samples in results.latencies.values() for ms in samples] or [0.0]
-    steady = results.steady or [0.0]
-    steady_seconds = max(1e-9, results.finished - min(results.steady_from, results.finished))
-    everybody_in = results.steady_from - results.started if results.steady_from < results.finished else None
+    steady, steady_seconds, everybody_in = results.steady or [0.0], steady_window(results), None
+    if results.steady_from < results.finished:
+        everybody_in = results.steady_from - results.started
     for share in (0.50, 0.95, 0.99):
         lines.append((f"load_all_p{round(share * 100)}_ms", f"{percentile(every, share):.0f}"))
     lines.append(("load_everybody_in_s", f"{everybody_in:.1f}" if everybody_in is not None else "never"))
-    lines.append(("load_steady_seconds", f"{steady_seconds if everybody_in is not None else 0:.1f}"))
-    lines.append(("load_steady_requests_per_s", f"{len(results.steady) / steady_seconds:.1f}"))
-    for share in (0.50, 0.95, 0.99):
-        lines.append((f"load_steady_p{round(share * 100)}_ms", f"{percentile(steady, share):.0f}"))
+    lines += steady_lines(results)
     for kind in sorted(results.latencies, key=lambda k: KIND_ORDER.index(k) if k in KIND_ORDER else 99):
         samples = results.latencies[kind]
         lines.append((f"load_{kind}_count", len(samples)))
@@ -731,8 +748,9 @@ def report(args, results: Results, setup: dict, sink_mails: list[dict], facts: d
           f"{results.requests} requests, "
           f"{results.requests / elapsed:.1f}/s; statuses {statuses}. All requests p50/p95/p99 "
           f"{percentile(every, 0.5):.0f}/{percentile(every, 0.95):.0f}/{percentile(every, 0.99):.0f} ms.")
-    if everybody_in is None:
-        print(f"The log-ins were not over when the run ended: no steady figures. Run longer than {args.seconds:.0f} s.")
+    if not steady_seconds:
+        print(f"The log-ins were not over {STEADY_MIN_SECONDS:.0f} s before the run ended: no steady figures. Run "
+              f"longer than {args.seconds:.0f} s.")
     else:
         print(f"Everybody was in after {everybody_in:.1f} s (the ramp was {args.ramp:.0f} s); in the "
               f"{steady_seconds:.0f} s after that {len(results.steady) / steady_seconds:.1f} requests/s, p50/p95/p99 "

@@ -3,7 +3,7 @@ person's log-in was answered, however long the log-ins took."""
 
 from __future__ import annotations
 
-from bench.load import Results
+from bench.load import Results, steady_lines
 
 
 def _morning(people: int) -> Results:
@@ -41,3 +41,30 @@ def test_without_everybody_in_there_are_no_steady_figures():
     results.record("start", 4.0, 4.1)
     assert results.steady == []
     assert results.steady_from == float("inf")
+
+
+def test_a_run_without_a_steady_window_prints_none_not_zeros():
+    """Zeros would read as a perfect result to whatever reads the ``name: value`` lines."""
+    never = _morning(people=2)
+    never.arrive(3.0)
+    never.record("start", 4.0, 4.1)
+    never.finished = 60.0
+    short = _morning(people=1)
+    short.arrive(58.0)  # the last log-in answered 2 s before the end
+    short.record("start", 58.5, 58.6)
+    short.finished = 60.0
+    for results in (never, short):
+        figures = dict(steady_lines(results))
+        assert [figures[f"load_steady_{name}"] for name in ("requests_per_s", "p50_ms", "p95_ms", "p99_ms")] == [
+            "none"] * 4
+    assert dict(steady_lines(short))["load_steady_seconds"] == "2.0"
+
+
+def test_a_steady_window_gives_its_rate_and_percentiles():
+    results = _morning(people=1)
+    results.arrive(10.0)
+    for n in range(20):
+        results.record("search", 10.0 + n, 10.0 + n + 0.1)
+    results.finished = 30.0
+    figures = dict(steady_lines(results))
+    assert figures["load_steady_requests_per_s"] == "1.0" and figures["load_steady_p50_ms"] == "100"

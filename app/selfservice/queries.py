@@ -11,7 +11,7 @@ from sqlalchemy import Select, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import aliased, lazyload
 
 from app.auth.models import SupportFunction
-from app.core.db import db, utcnow
+from app.core.db import db, read_plain, utcnow
 from app.core.i18n import localized
 from app.selfservice.markdown import markdown_to_text
 from app.selfservice.models import Article, ArticleFeedback, ArticleRevision, ArticleTag, SearchLog, Topic
@@ -167,41 +167,46 @@ class ResultCard:
     function: TopicLink
 
 
-CARDS_KEPT = 4096
-_cards: dict[tuple, tuple[float, ResultCard | None]] = {}
+CARDS_KEPT = 2048
+_cards: dict[tuple, tuple[float, ResultCard]] = {}
 
 
 def result_cards(ids: list[int]) -> dict[int, ResultCard]:
     """The published articles among ``ids`` as result cards. Every searcher of a morning is shown the same few
-    articles, so a process keeps each card while no published article changes (``_published_version``: any
-    edit, publication or withdrawal records a revision) and at most ``REFERENCE_SECONDS`` (a support function's
-    new name, as the search filters); the articles it has no card for are read in one query."""
+    articles, so a process keeps each card for the article as it was last changed (every edit, publication or
+    withdrawal sets ``updated_at``) and at most ``REFERENCE_SECONDS`` (a support function's new name, as the
+    search filters show it). Each search reads the hits' status and change time by their keys, so a withdrawn
+    article is left out and a changed one shown anew at once, whatever order editors' commits land in; the
+    articles it has no card for are read in one query."""
     if not ids:
         return {}
-    version = (str(db.engine.url), _published_version())
-    now = time.monotonic()
+    database, now = str(db.engine.url), time.monotonic()
     found: dict[int, ResultCard] = {}
-    missing = []
-    for article_id in ids:
-        kept = _cards.get((version, article_id))
+    missing: dict[int, tuple] = {}
+    for row in read_plain(CARD_STATES, {"ids": ids}):
+        if row.status != "published":
+            continue
+        key = (database, row.id, row.updated_at, row.function_id)
+        kept = _cards.get(key)
         if kept is None or now - kept[0] >= REFERENCE_SECONDS:
-            missing.append(article_id)
-        elif kept[1] is not None:
-            found[article_id] = kept[1]
+            missing[row.id] = key
+        else:
+            found[row.id] = kept[1]
     if missing:
         if len(_cards) + len(missing) > CARDS_KEPT:
             _cards.clear()
-        read = articles_by_ids(missing)
-        for article_id in missing:
-            article = read.get(article_id)
-            card = None if article is None or not article.is_published else ResultCard(
-                article.id, article.slug, article.title, article.lang, article.summary or "",
-                markdown_to_text(article.body), TopicLink(article.function.slug, article.function.name_sv,
-                                                          article.function.name_en))
-            _cards[(version, article_id)] = (now, card)
-            if card is not None:
-                found[article_id] = card
+        for article in articles_by_ids(list(missing)).values():
+            if article.is_published:  # not withdrawn since its status was read
+                found[article.id] = card = ResultCard(
+                    article.id, article.slug, article.title, article.lang, article.summary or "",
+                    markdown_to_text(article.body),
+                    TopicLink(article.function.slug, article.function.name_sv, article.function.name_en))
+                _cards[missing[article.id]] = (now, card)
     return found
+
+
+CARD_STATES = select(Article.id, Article.status, Article.updated_at, Article.function_id).where(
+    Article.id.in_(bindparam("ids", expanding=True)))
 
 
 def forget_kept_lists() -> None:

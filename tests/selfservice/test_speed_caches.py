@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 import app.selfservice.search as search_module
 from app.core import counters
-from app.core.db import db
+from app.core.db import db, utcnow
 from app.selfservice import services
 from app.selfservice.models import Article, SynonymGroup
 from app.selfservice.search import get_index
@@ -184,3 +184,25 @@ def test_a_search_is_logged_without_the_orms_unit_of_work(app, client, create_us
         SearchLog.user_id == karin.id)).all()
     assert [(r.normalized, r.source) for r in rows] == [("passerkortet", "live")]  # typed on: one row
     assert f'data-log-id="{rows[0].id}"' in page and f'data-log-id="{rows[0].id}"' in live
+
+
+def test_a_change_committed_out_of_revision_order_shows_in_the_results_at_once(app, client, create_user, auth,
+                                                                               corpus):
+    """Two editors' commits can land out of revision order (PostgreSQL): the last to commit then changes neither
+    the newest revision nor the number of articles. Its change still shows at once, and a withdrawal hides the
+    article at once, though the index has not caught up."""
+    from sqlalchemy import update
+
+    create_user("karin")
+    auth.login("karin")
+    assert "Passerkort" in client.get("/search?q=passerkort").get_data(as_text=True)
+    article_id = corpus["passerkort"].id
+    # as such a commit lands: the row changed, no newer revision than the last one seen
+    db.session.execute(update(Article).where(Article.id == article_id).values(
+        title="Passerkort och larm", updated_at=utcnow()))
+    db.session.commit()
+    assert "Passerkort och larm" in client.get("/search?q=passerkort").get_data(as_text=True)
+    db.session.execute(update(Article).where(Article.id == article_id).values(
+        status="draft", updated_at=utcnow()))
+    db.session.commit()
+    assert "/articles/passerkort" not in client.get("/search?q=passerkort").get_data(as_text=True)
