@@ -706,7 +706,7 @@ def report(args, results: Results, setup: dict, sink_mails: list[dict], facts: d
         ("load_requests_per_s", f"{results.requests / elapsed:.1f}"), ("load_errors", errors),
     ]
     every = [ms for samples in results.latencies.values() for ms in samples] or [0.0]
-    steady, steady_seconds, everybody_in = results.steady or [0.0], steady_window(results), None
+    steady, steady_seconds, everybody_in = results.steady, steady_window(results), None
     if results.steady_from < results.finished:
         everybody_in = results.steady_from - results.started
     for share in (0.50, 0.95, 0.99):

@@ -21,6 +21,6 @@ def csrf_field(form: FlaskForm | None = None) -> Markup:
     if form is None:
         if not current_app.config.get("WTF_CSRF_ENABLED", True):
             return Markup("")
-        return CSRF_INPUT.format("csrf_token", generate_csrf())
+        return CSRF_INPUT.format(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), generate_csrf())
     field = getattr(form, "csrf_token", None)
     return CSRF_INPUT.format(field.name, field.current_token) if field is not None else Markup("")
