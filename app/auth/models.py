@@ -80,6 +80,13 @@ class User(UserMixin, db.Model):
     def roles(self) -> set[Role]:
         return {Role.EMPLOYEE} | {Role(grant.role) for grant in self.role_grants}
 
+    @property
+    def role_signature(self) -> tuple[tuple[str, str], ...]:
+        """Every role the user holds with its function's slug ("" for none), sorted: what ``has_role`` answers
+        from, so a key for what is kept per set of roles (the main menu)."""
+        return tuple(sorted({(grant.role, grant.function.slug if grant.function else "")
+                             for grant in self.role_grants}))
+
     def has_role(self, role: Role | str, function_slug: str | None = None) -> bool:
         role = Role(role)
         if role is Role.EMPLOYEE:

@@ -4,12 +4,15 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, RadioField, SearchField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+QUERY_MAX_LENGTH = 200
+
 
 class SearchForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form: searching changes nothing
 
-    q = SearchField(_l("Search"), validators=[Optional(), Length(max=200)])  # written out in _search_box.html
+    # written out in _search_box.html (the start page shows the box without building this form)
+    q = SearchField(_l("Search"), validators=[Optional(), Length(max=QUERY_MAX_LENGTH)])
     # "" (all) when not chosen: without a default the empty value is checked against the choices and refused (a
     # message translated and thrown away on every search) before Optional() clears it
     function = SelectField(_l("Support function"), choices=[], default="", validators=[Optional()])

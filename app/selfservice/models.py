@@ -72,6 +72,20 @@ class ArticleTag(db.Model):
     article: Mapped[Article] = relationship(back_populates="tag_rows")
 
 
+ARTICLES_VERSION = "articles"
+
+
+class ContentVersion(db.Model):
+    """A count that every committed change of an article raises by one (``name`` "articles"). What a process
+    keeps of the published articles (the start page's lists, related links) is keyed on it. Unlike the newest
+    revision id, it changes with every commit, also when two editors' commits land out of revision order."""
+
+    __tablename__ = "content_version"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)
+
+
 class ArticleRevision(db.Model):
     """A snapshot of an article after each change. Its id grows with every change anywhere, which is how
     each host's search index finds the changes it has not seen yet."""

@@ -13,7 +13,7 @@ from app.core.permissions import Role
 from app.core.security import CONTENT_SECURITY_POLICY
 from app.selfservice import queries, services
 from app.selfservice.blueprint import bp
-from app.selfservice.forms import FeedbackForm, SearchForm
+from app.selfservice.forms import QUERY_MAX_LENGTH, FeedbackForm, SearchForm
 from app.selfservice.markdown import render_markdown
 from app.selfservice.models import ArticleAttachment
 from app.selfservice.search import get_index, snippet
@@ -53,7 +53,7 @@ def index():
     popular, recent = queries.front_page_articles(6, lang)
     return render_template(
         "selfservice/index.html",
-        form=_search_form(),
+        query=request.args.get("q", ""), query_max_length=QUERY_MAX_LENGTH,  # the search box: no form object
         topics=queries.topic_links(),
         popular=popular,
         recent=recent,
@@ -67,7 +67,8 @@ def index():
 @login_required
 def search():
     form = _search_form()
-    return render_template("selfservice/search.html", form=form, **_run_search(form, live=False))
+    return render_template("selfservice/search.html", form=form, query_max_length=QUERY_MAX_LENGTH,
+                           **_run_search(form, live=False))
 
 
 @bp.get("/search/live")

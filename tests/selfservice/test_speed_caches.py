@@ -206,3 +206,36 @@ def test_a_change_committed_out_of_revision_order_shows_in_the_results_at_once(a
         status="draft", updated_at=utcnow()))
     db.session.commit()
     assert "/articles/passerkort" not in client.get("/search?q=passerkort").get_data(as_text=True)
+
+
+def _retitled(article: Article, title: str) -> services.ArticleData:
+    return services.ArticleData(title=title, slug=article.slug, summary=article.summary, body=article.body,
+                                lang=article.lang, function=article.function.slug, tags=list(article.tags),
+                                status=article.status)
+
+
+def test_the_start_pages_lists_show_a_change_committed_out_of_revision_order_at_once(client, create_user, auth,
+                                                                                    corpus):
+    """Editor A's change commits first with the newer revision, then editor B's with an older one (PostgreSQL can
+    commit them in that order): B's commit changes neither the newest revision nor the number of articles, and
+    the start page's kept lists must still show it at once."""
+    from sqlalchemy import func, update
+
+    from app.selfservice.models import ArticleRevision
+
+    create_user("karin")
+    auth.login("karin")
+    client.get("/")
+    first, second = corpus["passerkort"], corpus["ramavtal-och-leverantorer"]
+    services.update_article(first, _retitled(first, "Passerkort och larm"), None)
+    db.session.flush()
+    newest = db.session.scalar(select(func.max(ArticleRevision.id)))
+    db.session.execute(update(ArticleRevision).where(ArticleRevision.id == newest).values(id=newest + 100))
+    db.session.commit()  # A: its revision is the newest by far
+    assert "Passerkort och larm" in client.get("/").get_data(as_text=True)
+    services.update_article(second, _retitled(second, "Ramavtal och avtalade leverantörer"), None)
+    db.session.flush()
+    newest = db.session.scalar(select(func.max(ArticleRevision.id)))
+    db.session.execute(update(ArticleRevision).where(ArticleRevision.id == newest).values(id=newest - 50))
+    db.session.commit()  # B: committed later, with an older revision id than A's
+    assert "Ramavtal och avtalade leverantörer" in client.get("/").get_data(as_text=True)
