@@ -173,6 +173,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.reports import views as reports_views  # noqa: F401
     from app.reports.blueprint import bp as reports_bp
     from app.selfservice import editor_views, search  # noqa: F401
+    from app.selfservice import services as selfservice_services
     from app.selfservice import views as selfservice_views  # noqa: F401
     from app.selfservice.blueprint import bp as selfservice_bp
     from app.tickets import admin_views, notification_views, workspace_views  # noqa: F401
@@ -192,6 +193,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(widgets_bp)
     csrf.exempt(api_bp)  # the API authenticates each request with a bearer token, not a session cookie
     search.init_app(app)
+    selfservice_services.init_app()
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 
 from sqlalchemy import Select, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import aliased, lazyload

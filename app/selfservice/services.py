@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import yaml
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, event, func, insert, select, update
 from sqlalchemy.orm import Session, lazyload
 
 from app.auth.models import User
@@ -181,17 +181,44 @@ def _record_revision(article: Article, editor: User | None, note: str) -> Articl
     return revision
 
 
+ARTICLES_CHANGED = "lotsen_articles_changed"
+
+
 def _count_article_change() -> None:
-    """Raise the articles' version (``ContentVersion``) in this transaction. PostgreSQL's row lock lines up two
-    editors' saves here, so each commit leaves a version of its own."""
-    raised = db.session.execute(RAISE_ARTICLES_VERSION)
-    if raised.rowcount == 0:  # a database made without the migration's row
-        db.session.add(ContentVersion(name=ARTICLES_VERSION, version=1))
-        db.session.flush()
+    """Have the articles' version (``ContentVersion``) raised as this transaction commits. Raised then, not here:
+    its row is the one every article change locks, so it must be the last lock a transaction takes and held
+    only until its commit. Raised here, an import (or any change of several articles in one transaction) held it
+    while it went on to lock the next article, which an editor's save holds while waiting for the version: a
+    deadlock on PostgreSQL, and every editor's save waiting for the whole import."""
+    db.session.info[ARTICLES_CHANGED] = True
 
 
 RAISE_ARTICLES_VERSION = (update(ContentVersion).where(ContentVersion.name == ARTICLES_VERSION)
                           .values(version=ContentVersion.version + 1).execution_options(synchronize_session=False))
+
+_listening = False
+
+
+def init_app() -> None:
+    """Raise the articles' version in the commit of every transaction that changed an article (installed once)."""
+    global _listening
+    if _listening:
+        return
+    _listening = True
+
+    @event.listens_for(db.session, "before_commit")
+    def raise_articles_version(session: Session) -> None:
+        # also called as a savepoint is released (begin_nested, as the import does): wait for the outermost
+        if session.in_nested_transaction() or not session.info.pop(ARTICLES_CHANGED, False):
+            return
+        if session.execute(RAISE_ARTICLES_VERSION).rowcount == 0:  # a database made without the migration's row
+            session.add(ContentVersion(name=ARTICLES_VERSION, version=1))
+            session.flush()
+
+    @event.listens_for(db.session, "after_soft_rollback")
+    def nothing_to_raise(session: Session, previous_transaction) -> None:
+        if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+            session.info.pop(ARTICLES_CHANGED, None)
 
 
 def create_article(data: ArticleData, author: User | None, video_hosts: Iterable[str] = ()) -> Article:
@@ -251,6 +278,7 @@ def add_attachment(article: Article, filename: str, stream: IO[bytes], uploader:
     db.session.add(attachment)
     article.updated_at = utcnow()  # the article changed (and readers' pages, which keep its attachments, see it)
     db.session.flush()
+    _count_article_change()  # "Recently updated" orders by updated_at
     return attachment
 
 
@@ -262,6 +290,7 @@ def delete_attachment(attachment: ArticleAttachment, upload_root: Path) -> None:
     attachment.article.updated_at = utcnow()
     db.session.delete(attachment)
     db.session.flush()
+    _count_article_change()
     remove_file_after_commit(attachment_path(attachment, upload_root))
 
 
@@ -422,6 +451,7 @@ def import_articles(folder: Path, editor: User | None = None) -> tuple[int, int,
         try:
             with db.session.begin_nested():
                 _link_translation(article, slug)
+                _count_article_change()  # a twin stands in for an untranslated article on the start page
         except ArticleError as exc:
             problems.append(f"{article.slug}: {exc}")
     return created, updated, problems
