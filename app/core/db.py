@@ -46,6 +46,13 @@ def tune_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
+def listen_once(identifier: str, listener: Callable) -> None:
+    """Have ``listener`` follow the sessions' ``identifier`` event (``after_commit``, ``before_commit`` ...):
+    installed once, however many apps a process makes (the tests make one per test)."""
+    if not event.contains(db.session, identifier, listener):
+        event.listen(db.session, identifier, listener)
+
+
 def commit_without_waiting(session: Session) -> None:
     """Let the current transaction's commit return before its log reaches the disk (PostgreSQL's
     ``synchronous_commit = off``, for this transaction only): for statistics a plain GET writes (search logs, view

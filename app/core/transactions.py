@@ -20,11 +20,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, flash, g, jsonify, redirect, request, url_for
-from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from app.core.db import db
+from app.core.db import db, listen_once
 from app.core.security import local_path
 
 log = logging.getLogger(__name__)
@@ -76,26 +75,16 @@ def _unlink(paths: list[Path]) -> None:
             log.exception("could not remove %s", path)
 
 
-_listening = False
+def files_after_commit(session: Session) -> None:
+    session.info.pop(NEW_FILES, None)
+    _unlink(session.info.pop(DOOMED_FILES, []))
 
 
-def _listen() -> None:
-    global _listening
-    if _listening:
+def files_after_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is not None:  # a savepoint; the outer transaction decides
         return
-    _listening = True
-
-    @event.listens_for(db.session, "after_commit")
-    def files_after_commit(session: Session) -> None:
-        session.info.pop(NEW_FILES, None)
-        _unlink(session.info.pop(DOOMED_FILES, []))
-
-    @event.listens_for(db.session, "after_soft_rollback")
-    def files_after_rollback(session: Session, previous_transaction) -> None:
-        if previous_transaction.parent is not None:  # a savepoint; the outer transaction decides
-            return
-        session.info.pop(DOOMED_FILES, None)
-        _unlink(session.info.pop(NEW_FILES, []))
+    session.info.pop(DOOMED_FILES, None)
+    _unlink(session.info.pop(NEW_FILES, []))
 
 
 # --- the edge ----------------------------------------------------------------------------------------------
@@ -137,7 +126,8 @@ def end_transaction(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    _listen()
+    listen_once("after_commit", files_after_commit)
+    listen_once("after_soft_rollback", files_after_rollback)
     app.after_request(end_transaction)
 
     @app.errorhandler(DomainError)

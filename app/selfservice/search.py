@@ -39,7 +39,7 @@ from flask import Flask, current_app
 from markupsafe import Markup, escape
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from whoosh import query as wq
@@ -52,7 +52,7 @@ from whoosh.matching import UnionMatcher
 from whoosh.scoring import BM25F
 
 from app.core import embeddings
-from app.core.db import db
+from app.core.db import db, listen_once
 from app.core.text import TextAnalyzer, Token, fold, get_analyzer, join_prefixes, words
 from app.selfservice.markdown import markdown_to_text
 from app.selfservice.models import Article, ArticleRevision, ArticleTag
@@ -1174,37 +1174,32 @@ def synonyms_changed() -> None:
     db.session.info[SYNONYMS_AFTER_COMMIT] = True
 
 
-_listening = False
+def reindex_after_transaction(session: Session, transaction) -> None:
+    if transaction.parent is not None:  # a savepoint; wait for the outermost transaction
+        return
+    if session.info.pop(SYNONYMS_AFTER_COMMIT, False):
+        get_index().forget_synonyms()
+    ids = session.info.pop(REINDEX_AFTER_COMMIT, None)
+    if not ids:
+        return
+    try:
+        # reads what the database now holds (after a rollback: the old state, which is then rewritten
+        # unchanged), through a session of its own since this one has just ended
+        index = get_index()
+        with Session(bind=session.get_bind()) as reader:
+            index.update(ids, session=reader)
+    except Exception:  # the editor's change is committed; the catch-up will index it
+        log.exception("indexing after commit failed; the catch-up will retry")
+        return
+    # embeddings take seconds: computed in a background thread, never in the request
+    index.semantic.invalidate()
+    try:
+        index.semantic.schedule(current_app._get_current_object())
+    except Exception:
+        log.exception("scheduling article embeddings failed; the catch-up will retry")
 
 
 def init_app(app: Flask) -> None:
-    """Index changed articles when the transaction that changed them ends (listener installed once)."""
-    global _listening
-    if _listening:
-        return
-    _listening = True
+    """Index changed articles when the transaction that changed them ends."""
+    listen_once("after_transaction_end", reindex_after_transaction)
 
-    @event.listens_for(db.session, "after_transaction_end")
-    def reindex_after_transaction(session: Session, transaction) -> None:
-        if transaction.parent is not None:  # a savepoint; wait for the outermost transaction
-            return
-        if session.info.pop(SYNONYMS_AFTER_COMMIT, False):
-            get_index().forget_synonyms()
-        ids = session.info.pop(REINDEX_AFTER_COMMIT, None)
-        if not ids:
-            return
-        try:
-            # reads what the database now holds (after a rollback: the old state, which is then rewritten
-            # unchanged), through a session of its own since this one has just ended
-            index = get_index()
-            with Session(bind=session.get_bind()) as reader:
-                index.update(ids, session=reader)
-        except Exception:  # the editor's change is committed; the catch-up will index it
-            log.exception("indexing after commit failed; the catch-up will retry")
-            return
-        # embeddings take seconds: computed in a background thread, never in the request
-        index.semantic.invalidate()
-        try:
-            index.semantic.schedule(current_app._get_current_object())
-        except Exception:
-            log.exception("scheduling article embeddings failed; the catch-up will retry")

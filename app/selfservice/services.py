@@ -18,13 +18,13 @@ from urllib.parse import urlsplit
 
 import yaml
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, event, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, lazyload
 
 from app.auth.models import User
 from app.auth.services import get_function, list_functions
 from app.core import counters
-from app.core.db import commit_without_waiting, db, read_plain, utcnow
+from app.core.db import commit_without_waiting, db, listen_once, read_plain, utcnow
 from app.core.permissions import Role
 from app.core.text import fold
 from app.core.transactions import DomainError, remove_file_after_commit
@@ -196,29 +196,25 @@ def _count_article_change() -> None:
 RAISE_ARTICLES_VERSION = (update(ContentVersion).where(ContentVersion.name == ARTICLES_VERSION)
                           .values(version=ContentVersion.version + 1).execution_options(synchronize_session=False))
 
-_listening = False
+def raise_articles_version(session: Session) -> None:
+    """Raise the articles' version in the commit of a transaction that changed an article. Also called as a
+    savepoint is released (``begin_nested``, as the import does): it waits for the outermost commit."""
+    if session.in_nested_transaction() or not session.info.pop(ARTICLES_CHANGED, False):
+        return
+    if session.execute(RAISE_ARTICLES_VERSION).rowcount == 0:  # a database made without the migration's row
+        session.add(ContentVersion(name=ARTICLES_VERSION, version=1))
+        session.flush()
+
+
+def forget_articles_change(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        session.info.pop(ARTICLES_CHANGED, None)
 
 
 def init_app() -> None:
-    """Raise the articles' version in the commit of every transaction that changed an article (installed once)."""
-    global _listening
-    if _listening:
-        return
-    _listening = True
-
-    @event.listens_for(db.session, "before_commit")
-    def raise_articles_version(session: Session) -> None:
-        # also called as a savepoint is released (begin_nested, as the import does): wait for the outermost
-        if session.in_nested_transaction() or not session.info.pop(ARTICLES_CHANGED, False):
-            return
-        if session.execute(RAISE_ARTICLES_VERSION).rowcount == 0:  # a database made without the migration's row
-            session.add(ContentVersion(name=ARTICLES_VERSION, version=1))
-            session.flush()
-
-    @event.listens_for(db.session, "after_soft_rollback")
-    def nothing_to_raise(session: Session, previous_transaction) -> None:
-        if previous_transaction.parent is None:  # the whole transaction, not a savepoint
-            session.info.pop(ARTICLES_CHANGED, None)
+    """Raise the articles' version in the commit of every transaction that changed an article."""
+    listen_once("before_commit", raise_articles_version)
+    listen_once("after_soft_rollback", forget_articles_change)
 
 
 def create_article(data: ArticleData, author: User | None, video_hosts: Iterable[str] = ()) -> Article:
