@@ -1,14 +1,14 @@
 """gunicorn settings for Lotsen: ``gunicorn -c gunicorn.conf.py wsgi:app`` (``make run`` uses them too).
 
-One process per core, at most 4 (``LOTSEN_WEB_WORKERS``), each with 2 threads (``LOTSEN_WEB_THREADS``). Python runs
-one thread at a time in a process, so the cores are used by processes; the threads overlap waits, and Lotsen
-waits on purpose: a slowed-down log-in sleeps up to ``LOTSEN_LOGIN_MAX_DELAY``, a directory account's next password
-try waits its turn, a directory or mail server that does not answer holds a request until its timeout. With one
-thread (``LOTSEN_WEB_THREADS=1`` gives gunicorn's sync processes, the fastest measured) a few such waits hold every
-process of a host, and a request longer than ``timeout`` is killed. Measured on this 2-core machine with the
-yardstick (README, Benchmarks): 2 threads served more than 4 (the threads take turns on one interpreter lock, and
-the more there are the more each request pays), 1 more still. Each process is warmed up before it takes requests
-(``app.warm_up``).
+gunicorn's sync processes, one per core and one more, at most 8 (``LOTSEN_WEB_WORKERS``). Python runs one thread at
+a time in a process, so processes use the cores; sync processes serve a page with the least around it (measured on
+this 2-core machine with the yardstick, README, Benchmarks: 8-25 % more pages per second than processes of 2
+threads, more still than 4). The extra process overlaps the waits Lotsen has on purpose: a slowed-down log-in sleeps
+up to ``LOTSEN_LOGIN_MAX_DELAY``, a directory account's next password try waits its turn, a directory or mail server
+that does not answer holds a request until its timeout; while one process waits, the others serve. A host that
+waits often (a slow directory) can take threads again (``LOTSEN_WEB_THREADS=2`` gives gthread processes, whose
+free thread serves while one waits) or more processes. A request longer than ``timeout`` is stopped. Each process
+is warmed up before it takes requests (``app.warm_up``).
 
 Several processes should share their rate-limit counters (``LOTSEN_RATELIMIT_STORAGE_URI=redis://...``); with
 the in-memory default each process counts on its own, so each gets an equal share of every limit
@@ -28,11 +28,11 @@ METRICS_FOLDER = Path(GIVEN_METRICS_FOLDER or tempfile.mkdtemp(prefix="lotsen-me
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_FOLDER)
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
-workers = int(os.environ.get("LOTSEN_WEB_WORKERS") or min(os.cpu_count() or 1, 4))
-threads = int(os.environ.get("LOTSEN_WEB_THREADS", "2"))
+workers = int(os.environ.get("LOTSEN_WEB_WORKERS") or min((os.cpu_count() or 1) + 1, 8))
+threads = int(os.environ.get("LOTSEN_WEB_THREADS", "1"))
 worker_class = "gthread" if threads > 1 else "sync"
 timeout = 60
-# No keep-alive (off for gthread; sync processes never keep a connection): each request is a new connection,
+# No keep-alive (sync processes never keep a connection; off for gthread): each request is a new connection,
 # accepted by whichever process is free. With keep-alive a gthread process accepts every connection that arrives
 # while it is awake and keeps it, so a burst of connections could all land in one process and leave the other cores
 # idle (measured: the same page at 300 or 750 requests/s from run to run with 2 s keep-alive, a steady 720-750

@@ -796,7 +796,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--database-url", default=os.environ.get("LOTSEN_LOAD_DATABASE_URL", DEFAULT_URL),
                         help=f"PostgreSQL database to use; its schema {SCHEMA!r} is dropped and made anew "
                              f"(default {DEFAULT_URL}, created if missing)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes (default 2)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn processes (default: gunicorn.conf.py's, one per core and one more)")
     parser.add_argument("--threads", type=int, default=None, help="threads per process (default: gunicorn.conf.py)")
     parser.add_argument("--ramp", type=float, default=None,
                         help="seconds over which people arrive and log in (default a sixth of --seconds, at most 10)")
@@ -848,7 +849,7 @@ def run(args: argparse.Namespace, database: str) -> int:
             url = prepare_database(args.database_url)
             where = f"PostgreSQL schema {SCHEMA} in {make_url(args.database_url).database}"
         redis = redis_answers()
-        workers = args.workers
+        workers = args.workers or min((os.cpu_count() or 1) + 1, 8)  # gunicorn.conf.py's default
         threads = args.threads or gunicorn_threads()
         port, smtp_port = free_port(), free_port()
         base = f"http://127.0.0.1:{port}"
@@ -925,7 +926,7 @@ def run(args: argparse.Namespace, database: str) -> int:
 def gunicorn_threads() -> int:
     """Threads per process as ``gunicorn.conf.py`` sets them (its default, or ``LOTSEN_WEB_THREADS``)."""
     found = re.search(r'LOTSEN_WEB_THREADS", "(\d+)"', (PROJECT / "gunicorn.conf.py").read_text(encoding="utf-8"))
-    return int(os.environ.get("LOTSEN_WEB_THREADS") or (found.group(1) if found else 4))
+    return int(os.environ.get("LOTSEN_WEB_THREADS") or (found.group(1) if found else 1))
 
 
 if __name__ == "__main__":
