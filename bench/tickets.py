@@ -122,7 +122,7 @@ def measure() -> None:
         query = queries._queue_query("open")
         return db.session.scalars(query.order_by(Ticket.last_activity_at.desc(), Ticket.id.desc())
                                   .offset(depth).limit(queries.PAGE_SIZE),
-                                  {**queries._view_params(specialist, now), "queue_functions": [it.id]}).all()
+                                  {**queries._view_params(specialist, now), "queue_function": it.id}).all()
 
     def mine_offset(depth: int):
         query = select(Ticket).where((Ticket.requester_id == heavy.id) | (Ticket.created_by_id == heavy.id))
@@ -130,7 +130,7 @@ def measure() -> None:
                                   .offset(depth).limit(queries.PAGE_SIZE)).all()
 
     cases = {
-        "queue": (lambda cursor: queries.queue([it.id], "open", specialist, now, cursor=cursor), queue_offset,
+        "queue": (lambda cursor: queries.queue(it.id, "open", specialist, now, cursor=cursor), queue_offset,
                   40_000),
         "my_cases": (lambda cursor: queries.my_cases(heavy, cursor=cursor), mine_offset, HEAVY_USER_TICKETS - 50),
     }

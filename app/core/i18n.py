@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
@@ -60,10 +62,25 @@ SHORT_DATE, SHORT_DATETIME = "yyyy-MM-dd", "yyyy-MM-dd HH:mm"  # Swedish style i
 
 def datetime_format(value: datetime | None = None, format: str | None = None, rebase: bool = True) -> str:
     """Flask-Babel's ``datetimeformat`` filter, with the short form (ISO, the same in every language) written
-    without Babel's locale data: a list page shows a date per row, and Babel's formatter costs 30 µs each."""
+    without Babel's locale data: a list page shows a date per row, and Babel's formatter costs 30 µs each. The
+    short form moves the time to the reader's zone with the standard library's ``zoneinfo`` (in C) rather
+    than pytz's (in Python, 40 µs a row of a queue); the same rules, from the same time zone database."""
     if format == "short" and isinstance(value, datetime):
-        return (to_user_timezone(value) if rebase else value).strftime("%Y-%m-%d %H:%M")
+        if rebase:
+            zone = _zone(str(get_timezone()))
+            value = to_user_timezone(value) if zone is None else (
+                value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
+        return value.strftime("%Y-%m-%d %H:%M")
     return format_datetime(value, format, rebase)
+
+
+@cache
+def _zone(name: str) -> ZoneInfo | None:
+    """The zone of that name, None where the system has no time zone database (pytz's own is then used)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 DATES_KEPT = 4096

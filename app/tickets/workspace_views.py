@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
@@ -71,10 +72,19 @@ def view_label(view: str) -> str:
     return translated(VIEW_LABELS)[view]
 
 
+def status_labels(requester: bool = False) -> Mapping[str, str]:
+    """Every status in words, for a list to look its rows up in (one translation lookup, not one per row)."""
+    return translated(REQUESTER_STATUS_LABELS if requester else STATUS_LABELS)
+
+
+def priority_labels() -> Mapping[str, str]:
+    return translated(PRIORITY_LABELS)
+
+
 @bp.app_context_processor
 def ticket_labels():
     return {"status_label": status_label, "priority_label": priority_label, "sla_duration": duration_text,
-            "channel_label": channel_label}
+            "channel_label": channel_label, "status_labels": status_labels, "priority_labels": priority_labels}
 
 
 def _colleagues(ticket) -> list[User]:
@@ -201,18 +211,18 @@ def queue(slug: str):
     view = request.args.get("view", "open")
     view = view if view in queries.QUEUE_VIEWS else "open"
     now = utcnow()
-    page = queries.queue([function.id], view, current_user, now, text=request.args.get("q", ""),
+    page = queries.queue(function.id, view, current_user, now, text=request.args.get("q", ""),
                          priority=request.args.get("priority") or None, sort=request.args.get("sort", "activity"),
                          cursor=request.args.get("after"))
     cal = office_calendar()
     return render_template(
         "tickets/queue.html", function=function, view=view, page=page, views=queries.QUEUE_VIEWS,
-        view_label=view_label, counts=queries.queue_counts([function.id], current_user, now),
+        view_label=view_label, counts=queries.queue_counts(function.id, current_user, now),
         sla={t.id: sla_state(t, cal, now) for t in page.tickets}, args=request.args,
         my_functions=current_user.functions_for(Role.SPECIALIST), priorities=PRIORITIES, statuses=STATUSES,
-        colleagues=specialists_in(function),
+        colleagues=queries.colleagues_in(function.id),
         functions=[f for f in function_choices() if f.slug != function.slug],
-        filters=services.saved_filters(current_user, function),
+        filters=queries.filter_links(current_user.id, function.id),
         newest=max((t.id for t in page.tickets), default=0),
     )
 
@@ -231,7 +241,7 @@ def new_count(slug: str):
     view = request.args.get("view", "open")
     view = view if view in queries.QUEUE_VIEWS else "open"
     after = request.args.get("after", type=int) or 0
-    return {"new": queries.newer_in_view([function.id], view, current_user, utcnow(), after)}
+    return {"new": queries.newer_in_view(function.id, view, current_user, utcnow(), after)}
 
 
 def _queue_post(slug: str, back: str):

@@ -44,3 +44,19 @@ def test_a_changed_file_gets_a_new_version_once_looked_at_again(tmp_path, monkey
     assert static.file_version(str(tmp_path), "site.css") != first
     style.unlink()
     assert static.file_version(str(tmp_path), "site.css") is None
+
+
+def test_templates_keep_a_files_link_per_version(app, monkeypatch):
+    """Issue 12: the templates' ``url_for`` keeps static links (15 µs each to build, three a page) per content
+    hash, so a changed file's pages link its new version as soon as it is looked at again."""
+    from app.core import static, templating
+
+    version = ["aaaaaaaaaaaa"]
+    monkeypatch.setattr(static, "file_version", lambda folder, filename: version[0])
+    monkeypatch.setattr(templating, "file_version", lambda folder, filename: version[0])
+    link = app.jinja_env.globals["url_for"]
+    with app.test_request_context("/"):
+        assert link("static", filename="css/lotsen.css").endswith("?v=aaaaaaaaaaaa")
+        version[0] = "bbbbbbbbbbbb"
+        assert link("static", filename="css/lotsen.css").endswith("?v=bbbbbbbbbbbb")
+        assert link("static", filename="css/lotsen.css", _external=True).startswith("http")

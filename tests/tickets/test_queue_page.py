@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from app.core.audit import AuditEntry
@@ -109,3 +111,18 @@ def test_specialists_land_on_their_queue_and_editors_see_their_area(client, peop
     answer = client.post("/login", data={"username": "eva", "password": "ett-bra-losenord"})
     assert answer.headers["Location"] == "/"
     assert 'href="/editor/articles"' in client.get("/").get_data(as_text=True)
+
+
+def test_the_assign_list_names_the_functions_active_specialists(client, auth, people, create_ticket, create_user):
+    """The bulk bar's colleagues, read as names only (issue 12: no user objects for a list of names): the
+    function's active specialists by name, the user name when a person has no display name."""
+    create_ticket("hr", "erik")
+    create_user("helga", roles=["specialist:hr"], display_name="")
+    people["hugo"].is_active = False
+    db.session.commit()
+    auth.login("hanna")
+    page = client.get("/workspace/hr").get_data(as_text=True)
+    chosen = page[page.index('id="bulk-assignee"'):]
+    chosen = chosen[:chosen.index("</select>")]
+    assert re.findall(r'<option value="([^"]*)">([^<]*)</option>', chosen) == [
+        ("", "Ingen"), ("helga", "helga"), ("hanna", "Hanna HR")]

@@ -256,13 +256,13 @@ def test_queue_counts_and_due_soon_follow_the_viewer_and_the_time(app, people, c
     tickets[3].status = "waiting"
     db.session.commit()
     it = tickets[0].function_id
-    counts = queries.queue_counts([it], people["ivar"], now)
+    counts = queries.queue_counts(it, people["ivar"], now)
     assert counts["mine"] == 1 and counts["unassigned"] == 3 and counts["waiting"] == 1
     assert counts["due_soon"] >= 1 and counts["breached"] >= 1
-    assert queries.queue_counts([it], people["sara"], now)["mine"] == 0
-    due = queries.queue([it], "due_soon", people["ivar"], now).tickets
+    assert queries.queue_counts(it, people["sara"], now)["mine"] == 0
+    due = queries.queue(it, "due_soon", people["ivar"], now).tickets
     assert tickets[1] in due and tickets[3] not in due
-    assert tickets[1] not in queries.queue([it], "due_soon", people["ivar"], now + timedelta(hours=3)).tickets
+    assert tickets[1] not in queries.queue(it, "due_soon", people["ivar"], now + timedelta(hours=3)).tickets
 
 
 def test_a_colleague_on_the_same_case_is_shown_and_opening_a_case_writes_nothing(app, client, auth, people,
