@@ -20,7 +20,7 @@ from app.core.db import db, read_plain
 from app.core.permissions import Role
 from app.tickets.models import OPEN_STATUSES, SavedFilter, Ticket, TicketEvent
 from app.tickets.routing import FIRST_LINE, text_features
-from app.tickets.services import can_view
+from app.tickets.services import SAVED_FILTERS, can_view
 
 QUEUE_VIEWS = ("unassigned", "mine", "waiting", "open", "due_soon", "breached", "resolved")
 SORTS = ("activity", "created", "due")
@@ -258,10 +258,7 @@ class FilterLink(NamedTuple):
     query: str
 
 
-FILTER_LINKS = (select(SavedFilter.id, SavedFilter.name, SavedFilter.query)
-                .where(SavedFilter.user_id == bindparam("user_id", type_=SavedFilter.user_id.type),
-                       SavedFilter.function_id == bindparam("function_id", type_=SavedFilter.function_id.type))
-                .order_by(SavedFilter.name))
+FILTER_LINKS = SAVED_FILTERS.with_only_columns(SavedFilter.id, SavedFilter.name, SavedFilter.query)
 
 
 def filter_links(user_id: int, function_id: int) -> list[FilterLink]:

@@ -57,7 +57,7 @@ VIEW_LABELS = {"unassigned": _l("Unassigned"), "mine": _l("Mine"), "waiting": _l
 
 def status_label(status: str, requester: bool = False) -> str:
     """A status in words; ``requester``: as the person who asked reads it ("waiting for you")."""
-    return translated(REQUESTER_STATUS_LABELS if requester else STATUS_LABELS).get(status, status)
+    return status_labels(requester).get(status, status)
 
 
 def channel_label(channel: str) -> str:
@@ -65,7 +65,7 @@ def channel_label(channel: str) -> str:
 
 
 def priority_label(priority: str) -> str:
-    return translated(PRIORITY_LABELS).get(priority, priority)
+    return priority_labels().get(priority, priority)
 
 
 def view_label(view: str) -> str:
