@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -12,8 +11,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.core.forms import Form
 
-class LoginForm(FlaskForm):
+
+class LoginForm(Form):
     username = StringField(
         _l("User name"),
         validators=[DataRequired(message=_l("Enter your user name.")), Length(max=120)],
@@ -33,7 +34,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     display_name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     email = StringField(_l("E-mail"), validators=[
         Optional(), Length(max=254),
@@ -43,7 +44,7 @@ class UserForm(FlaskForm):
     roles = MultiCheckboxField(_l("Roles granted in Lotsen"), choices=[])
 
 
-class NewUserForm(FlaskForm):
+class NewUserForm(Form):
     """A local account (a break-glass administrator, a temporary consultant) made by an administrator."""
 
     username = StringField(_l("User name"), validators=[
@@ -63,7 +64,7 @@ class NewUserForm(FlaskForm):
     roles = MultiCheckboxField(_l("Roles"), choices=[])
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(_l("What the token is for"), validators=[
         DataRequired(message=_l("Say what the token is for, such as the robot's name.")), Length(max=100)])
     scopes = MultiCheckboxField(_l("What it may do"), choices=[

@@ -8,18 +8,18 @@ from typing import Any
 
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, DecimalField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.fields import DateField, IntegerField
 from wtforms.validators import Length, Optional
 
+from app.core.forms import Form
 from app.forms.validation import identity_text
 
 OPTIONAL = [Optional()]  # the rules in validation.py decide what is required, on submit only
 
 
-class OrderForm(FlaskForm):
+class OrderForm(Form):
     """What every order form has: the one-time token that makes a form sent twice one order."""
 
     submit_token = HiddenField(validators=[Optional(), Length(max=64, message=_l(
@@ -129,7 +129,7 @@ class EmploymentEndForm(PersonFields):
 FORM_CLASSES = {"employment-contract": EmploymentContractForm, "employment-end": EmploymentEndForm}
 
 
-def form_to_data(form: FlaskForm) -> dict[str, Any]:
+def form_to_data(form: Form) -> dict[str, Any]:
     """The order's JSON shape from the form's fields (dates as ISO strings, numbers as numbers)."""
     data: dict[str, Any] = {}
     for field in form:
@@ -151,7 +151,7 @@ def form_to_data(form: FlaskForm) -> dict[str, Any]:
     return data
 
 
-def data_to_form(form: FlaskForm, data: dict[str, Any]) -> None:
+def data_to_form(form: Form, data: dict[str, Any]) -> None:
     for field in form:
         if "__" not in field.name:
             continue

@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from app.core.forms import Form
 from app.core.mailbox import SECURITY
 from app.mailin.models import MAIL_AUTH
 
@@ -13,7 +13,7 @@ AUTH_LABELS = {"password": _l("User name and password"),
                "oauth2": _l("OAuth 2.0 (Exchange Online: an app registration with a client secret)")}
 
 
-class MailboxForm(FlaskForm):
+class MailboxForm(Form):
     address = StringField(_l("The mailbox's e-mail address"), validators=[
         DataRequired(message=_l("Write the mailbox's e-mail address.")), Length(max=254),
         Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter a valid e-mail address, such as lon@kommun.se."))])

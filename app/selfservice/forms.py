@@ -1,13 +1,14 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, RadioField, SearchField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from app.core.forms import Form
+
 QUERY_MAX_LENGTH = 200
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     class Meta:
         csrf = False  # a GET form: searching changes nothing
 
@@ -19,14 +20,14 @@ class SearchForm(FlaskForm):
     lang = SelectField(_l("Language"), choices=[], default="", validators=[Optional()])
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(Form):
     helpful = RadioField(_l("Did this help?"), choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
                          validators=[DataRequired(message=_l("Choose yes or no."))])
     comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=2000)],
                             render_kw={"rows": 3})
 
 
-class ArticleForm(FlaskForm):
+class ArticleForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(message=_l("A title is required.")), Length(max=300)])
     slug = StringField(_l("Address (slug)"), validators=[
         Optional(), Length(max=100),
@@ -50,10 +51,10 @@ class ArticleForm(FlaskForm):
     note = StringField(_l("What did you change? (optional)"), validators=[Optional(), Length(max=300)])
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(Form):
     file = FileField(_l("File"), validators=[FileRequired(message=_l("Choose a file to upload."))])
 
 
-class SynonymsForm(FlaskForm):
+class SynonymsForm(Form):
     synonyms = TextAreaField(_l("Synonyms, one group a line"), validators=[Optional(), Length(max=100_000)],
                              render_kw={"rows": 20})

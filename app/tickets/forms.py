@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
@@ -13,6 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from app.core.forms import Form
 from app.core.text import is_one_line
 
 RATING_CHOICES = [SelectChoice(str(n), str(n)) for n in range(1, 6)]
@@ -28,7 +28,7 @@ def one_line(form, field) -> None:
 EXPIRED_FORM = _l("The form is out of date. Reload the page and send it again.")
 
 
-class AskForm(FlaskForm):
+class AskForm(Form):
     category = SelectField(_l("What is it about?"), choices=[], validators=[Optional()])
     subject = StringField(_l("Subject"), validators=[DataRequired(message=_l("Write a short subject.")),
                                                      Length(max=200), one_line])
@@ -41,7 +41,7 @@ class AskForm(FlaskForm):
     submit_token = HiddenField(validators=[Optional(), Length(max=64, message=EXPIRED_FORM)])
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(Form):
     body = TextAreaField(_l("Message"), validators=[DataRequired(message=_l("Write a message.")),
                                                     Length(max=20_000)], render_kw={"rows": 6})
     files = MultipleFileField(_l("Attachments (optional)"))
@@ -51,14 +51,14 @@ class ReplyForm(FlaskForm):
     then_wait = BooleanField(_l("Wait for the requester's answer"))
 
 
-class RateForm(FlaskForm):
+class RateForm(Form):
     rating = RadioField(_l("How satisfied are you with the help? (1 = not at all, 5 = very)"),
                         choices=RATING_CHOICES, validators=[DataRequired(message=_l("Choose 1 to 5."))])
     comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=2000)],
                             render_kw={"rows": 3})
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """Small case actions posted from the case page; each uses only the fields it needs. The services check
     the chosen values, with messages that say what is wrong."""
 
@@ -70,7 +70,7 @@ class ActionForm(FlaskForm):
     target = StringField(_l("Duplicate of case number"), validators=[Optional(), Length(max=20)])
 
 
-class WorkForm(FlaskForm):
+class WorkForm(Form):
     """Everything a specialist does on a case in one submit: a reply or an internal note, and any change of
     assignee, status, priority or support function. Only what changed is applied; the services check it."""
 
@@ -92,7 +92,7 @@ class WorkForm(FlaskForm):
     loaded = HiddenField(validators=[Optional(), Length(max=300)])  # status|priority|assignee as the page showed
 
 
-class NotificationSettingsForm(FlaskForm):
+class NotificationSettingsForm(Form):
     """By e-mail at once, in a daily summary, or only in Lotsen, per kind (labels set from the kinds)."""
 
     new_case = SelectField(choices=[])
@@ -103,7 +103,7 @@ class NotificationSettingsForm(FlaskForm):
     forwarded_resolved = SelectField(choices=[])
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     requester = StringField(_l("Who contacted you"), validators=[
         DataRequired(message=_l("Enter the name, user name or e-mail of the person who contacted you.")),
         Length(max=120)], render_kw={"list": "people-options", "autocomplete": "off"})
@@ -115,19 +115,19 @@ class RegisterForm(FlaskForm):
         DataRequired(message=_l("Describe what you need help with.")), Length(max=20_000)], render_kw={"rows": 6})
 
 
-class CannedForm(FlaskForm):
+class CannedForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(message=_l("Write a title.")), Length(max=120)])
     body = TextAreaField(_l("Text"), validators=[DataRequired(message=_l("Write a text.")), Length(max=10_000)],
                          render_kw={"rows": 6})
 
 
-class RoutingTestForm(FlaskForm):
+class RoutingTestForm(Form):
     subject = StringField(_l("Subject"), validators=[Optional(), Length(max=200)])
     body = TextAreaField(_l("Question"), validators=[DataRequired(message=_l("Paste a question to test.")),
                                                      Length(max=20_000)], render_kw={"rows": 5})
 
 
-class RoutingRuleForm(FlaskForm):
+class RoutingRuleForm(Form):
     phrase = StringField(_l("Word or phrase"), validators=[DataRequired(message=_l("Write a word or phrase.")),
                                                            Length(max=200)])
     function = SelectField(_l("Send to"), choices=[])
@@ -135,7 +135,7 @@ class RoutingRuleForm(FlaskForm):
                             validators=[Optional(), NumberRange(min=-100, max=100)])
 
 
-class NoticeForm(FlaskForm):
+class NoticeForm(Form):
     title = StringField(_l("Headline of the notice"), validators=[DataRequired(message=_l("Write a title.")),
                                                                   Length(max=200),
                                                   one_line])

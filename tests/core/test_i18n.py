@@ -145,3 +145,35 @@ def test_short_times_in_the_readers_zone_match_babels_across_summer_time(app):
         naive = datetime(2026, 7, 1, 10, 0)  # noqa: DTZ001 (stored without a zone: UTC)
         assert datetime_format(naive, "short") == "2026-07-01 12:00"
         assert datetime_format(datetime(2026, 7, 1, 10, 0, tzinfo=UTC), "short", rebase=False) == "2026-07-01 10:00"
+
+
+def test_wtforms_messages_are_read_once_per_process_and_follow_the_language(app, client, monkeypatch):
+    """Issue 12: Flask-WTF found and parsed WTForms' message file on every request that built a form (about
+    100 µs of the log-in and question pages). Lotsen's forms read it once per language and process, and its
+    messages still come in the reader's language."""
+    from babel import support
+    from flask_babel import force_locale
+    from werkzeug.datastructures import MultiDict
+    from wtforms import IntegerField
+
+    from app.core.forms import Form, wtforms_translations
+
+    wtforms_translations.cache_clear()
+    loads = []
+    real_load = support.Translations.load
+    monkeypatch.setattr(support.Translations, "load", classmethod(
+        lambda cls, *args, **kwargs: loads.append(kwargs.get("domain")) or real_load(*args, **kwargs)))
+    for _ in range(3):
+        assert "Logga in i Lotsen" in client.get("/login").get_data(as_text=True)
+    assert loads.count("wtforms") <= 1
+
+    class CountForm(Form):
+        count = IntegerField()
+
+    with app.test_request_context("/"):
+        for language, message in (("sv", "Inte ett giltigt heltal"), ("en", "Not a valid integer value")):
+            with force_locale(language):
+                form = CountForm(formdata=MultiDict({"count": "tre"}), meta={"csrf": False})
+                assert not form.validate()
+                assert any(message in error for error in form.count.errors), form.count.errors
+    assert loads.count("wtforms") <= 2
