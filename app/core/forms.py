@@ -4,9 +4,10 @@ from functools import lru_cache
 
 from babel import support
 from flask import current_app
-from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms.i18n import messages_path
+
+from app.core.i18n import current_language
 
 
 @lru_cache(maxsize=16)
@@ -23,7 +24,7 @@ class Form(FlaskForm):
         def get_translations(self, form):
             if not current_app.config.get("WTF_I18N_ENABLED", True):
                 return super().get_translations(form)
-            return wtforms_translations(str(get_locale()))
+            return wtforms_translations(current_language())
 
 
 class ConfirmForm(Form):
