@@ -5,11 +5,12 @@ search works on a knowledge base of realistic size) and a bare Flask app renderi
 started with ``gunicorn -c gunicorn.conf.py -w 2`` on a free loopback port; ``wrk`` (Debian package, installed
 by ``make``) drives every page for ``LOTSEN_BENCH_SECONDS`` (5) with 16 connections, logged in as the demo users.
 Each page's requests per second is printed beside the bare page's, as a ratio. Goals (issue 12): start page and
-Mina ärenden >= 0.5, article and queue pages >= 0.4, search >= 0.2. On a shared machine requests per second vary
-two- to threefold between runs, so each page's CPU time per request (the server processes' user and system time
-from /proc, divided by the requests wrk counted) is printed too, with its ratio to the bare page's: the steadier
-figure of what a page costs. Steadier still, and free of the server and the load generator: each page and the bare
-page rendered in one process through Flask's test client, in alternating rounds, best round of each
+Mina ärenden >= 0.5, article and queue pages >= 0.4, search >= 0.2; beside them the specialist's case page (no
+goal: the page a specialist opens most, with every article offered for linking). On a shared machine requests per
+second vary two- to threefold between runs, so each page's CPU time per request (the server processes' user and
+system time from /proc, divided by the requests wrk counted) is printed too, with its ratio to the bare page's: the
+steadier figure of what a page costs. Steadier still, and free of the server and the load generator: each page and
+the bare page rendered in one process through Flask's test client, in alternating rounds, best round of each
 (``pages_inprocess_*``: milliseconds per page and the ratio).
 
 The synthetic articles get random unit vectors as their stored embeddings (embedding 1,000 articles takes about
@@ -109,7 +110,7 @@ def client(username):
 erik, lars = client("erik.anstalld"), client("lars.lon")
 pages = {"bare": (bare_app.test_client(), "/"), "start": (erik, "/"), "mina_arenden": (erik, "/tickets"),
          "article": (erik, sys.argv[2]), "queue": (lars, "/workspace/payroll"),
-         "search": (erik, "/search?q=semester")}
+         "search": (erik, "/search?q=semester"), "case": (lars, sys.argv[3])}
 best = dict.fromkeys(pages, float("inf"))
 for browser, path in pages.values():
     for _ in range(20):
@@ -250,12 +251,13 @@ def main() -> None:
             wait_for(bare)
             erik, lars = login(base, "erik.anstalld"), login(base, "lars.lon")
             article = re.search(r'href="(/articles/[^"?]+)', fetch(base + "/search?q=semester", erik)).group(1)
+            case = re.search(r'href="(/tickets/LOT-[^"?#]+)', fetch(base + "/workspace/payroll", lars)).group(1)
             bare_rps, bare_cpu = wrk(bare, seconds, group=servers[1].pid)
             print(f"pages_bare_rps: {bare_rps:.0f}")
             print(f"pages_bare_cpu_ms_per_request: {bare_cpu:.2f}")
             for name, cookie, path in (("start", erik, "/"), ("mina_arenden", erik, "/tickets"),
                                        ("article", erik, article), ("queue", lars, "/workspace/payroll"),
-                                       ("search", erik, "/search?q=semester")):
+                                       ("search", erik, "/search?q=semester"), ("case", lars, case)):
                 rps, cpu = wrk(base + path, seconds, cookie, group=servers[0].pid)
                 print(f"pages_{name}_rps: {rps:.0f}")
                 print(f"pages_{name}_ratio: {rps / bare_rps:.2f}")
@@ -263,7 +265,7 @@ def main() -> None:
                       flush=True)
             uncached = uncached_searches(base, erik, seconds, words)
             print(f"pages_search_uncached_rps: {uncached:.1f}  (one connection, a new question each time)")
-            print(subprocess.run([str(BIN / "python"), "-c", IN_PROCESS, BARE_PAGE, article],
+            print(subprocess.run([str(BIN / "python"), "-c", IN_PROCESS, BARE_PAGE, article, case],
                                  **{**setup, "env": {**env, "PYTHONPATH": str(PROJECT)}}).stdout.decode(), end="")
         finally:
             for server in servers:

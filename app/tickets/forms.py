@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from app.core.forms import Form
+from app.core.forms import Form, KeyedSelect
 from app.core.text import is_one_line
 
 RATING_CHOICES = [SelectChoice(str(n), str(n)) for n in range(1, 6)]
@@ -77,7 +77,7 @@ class WorkForm(Form):
     body = TextAreaField(_l("Message"), validators=[Optional(), Length(max=20_000)], render_kw={"rows": 8})
     internal = BooleanField(_l("Internal note (not shown to the requester)"))
     article = SelectField(_l("Link to an article (optional)"), choices=[], validators=[Optional()],
-                          validate_choice=False)
+                          validate_choice=False, widget=KeyedSelect())
     files = MultipleFileField(_l("Attachments (optional)"))
     then_wait = BooleanField(_l("Wait for the requester's answer"))
     assignee = SelectField(_l("Assigned to"), choices=[], validators=[Optional()], validate_choice=False)

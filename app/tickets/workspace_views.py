@@ -16,13 +16,14 @@ from app.auth.ldap import directories_from_config
 from app.auth.models import User
 from app.auth.services import get_user, list_functions, search_people, specialists_in
 from app.core.db import db, utcnow
-from app.core.forms import ConfirmForm
-from app.core.i18n import translated
+from app.core.forms import ConfirmForm, KeyedSelect
+from app.core.i18n import current_language, translated
 from app.core.pdf import render_pdf
 from app.core.permissions import Role, role_required
 from app.core.transactions import return_to
 from app.core.uploads import UploadRejected, upload_limits, uploads_from
-from app.selfservice.queries import articles_by_ids, function_choices, popular_articles
+from app.selfservice.forms import QUERY_MAX_LENGTH
+from app.selfservice.queries import articles_by_ids, function_choices, linkable_articles
 from app.selfservice.search import get_index
 from app.tickets import queries, routing, services
 from app.tickets.blueprint import bp
@@ -104,10 +105,22 @@ def _action_form(ticket) -> ActionForm:
     return form
 
 
-def article_choices(ticket) -> list[SelectChoice]:
-    """Published articles to link in a reply, the case's function first."""
-    articles = sorted(popular_articles(limit=500), key=lambda a: (a.function_id != ticket.function_id, a.title))
-    return [SelectChoice("", _("No article"))] + [SelectChoice(a.slug, a.title) for a in articles]
+_article_choices: dict[tuple, list[SelectChoice]] = {}
+
+
+def article_choices(ticket) -> tuple[tuple, list[SelectChoice]]:
+    """Published articles to link in a reply, the case's function first, and the key of that list (its options
+    are rendered once under it, see ``KeyedSelect``): built once per list, function and language."""
+    listed, articles = linkable_articles()
+    key = (listed, ticket.function_id, current_language())
+    choices = _article_choices.get(key)
+    if choices is None:
+        ordered = sorted(articles, key=lambda a: (a.function_id != ticket.function_id, a.title))
+        choices = [SelectChoice("", _("No article"))] + [SelectChoice(a.slug, a.title) for a in ordered]
+        if len(_article_choices) >= KeyedSelect.LIMIT:
+            _article_choices.clear()
+        _article_choices[key] = choices
+    return key, choices
 
 
 def resolve_person(text: str) -> str:
@@ -144,7 +157,7 @@ def _work_form(ticket, events) -> WorkForm:
     form.category.choices = [SelectChoice("", _("No category"))] + [
         SelectChoice(c.slug, c.name, optgroup=c.function.name) for c in services.list_categories()
         if c.function_id != ticket.function_id]
-    form.article.choices = article_choices(ticket)
+    form.article.options_key, form.article.choices = article_choices(ticket)
     now = {"status": ticket.status, "priority": ticket.priority,
            "assignee": ticket.assignee.username if ticket.assignee else ""}
     sent = request.form if request.method == "POST" else {}
@@ -185,13 +198,12 @@ def render_work_page(ticket, form: WorkForm | None = None, status: int = 200, co
         form.body.errors, form.files.errors = list(carried.body.errors), list(carried.files.errors)
     names = queries.names_of({v for e in events if e.kind == "assign" for v in (e.data.get("old"), e.data.get("new"))
                               if v})
-    text = f"{ticket.subject} {ticket.description}"
     return render_template(
         "tickets/work.html", ticket=ticket, events=events, form=form, conflict=conflict,
         sla=sla_state(ticket, office_calendar(), utcnow()),
         canned=[(c, services.fill_placeholders(c.body, ticket)) for c in services.canned_responses(ticket.function)],
         others=services.others_viewing(ticket, current_user), person_names=names,
-        function_names={f.slug: f.name for f in list_functions()}, suggested=search_articles(text),
+        function_names={f.slug: f.name for f in list_functions()}, suggested=search_articles(suggestion_query(ticket)),
         other_cases=queries.other_cases_of(ticket, current_user), previews=_text_previews(events),
         article_button=not services.holds_confidential(ticket),
     ), status
@@ -588,6 +600,14 @@ def routing_admin():
                            words_threshold=routing.direct_threshold(model, by_meaning=False) if by_meaning else None,
                            overridden=current_app.config["LOTSEN_ROUTING_MIN_CONFIDENCE"] is not None,
                            ), 400 if rule_form.errors else 200
+
+
+def suggestion_query(ticket) -> str:
+    """What the case page's first article suggestions search for: the subject and the start of the description,
+    whole words up to the length of any search (the page's script then asks with the subject and the last words
+    written, as long). A whole case as one question cost seconds: every word is one more branch of the query."""
+    text = " ".join(f"{ticket.subject} {ticket.description}".split())
+    return text if len(text) <= QUERY_MAX_LENGTH else text[:QUERY_MAX_LENGTH + 1].rsplit(" ", 1)[0][:QUERY_MAX_LENGTH]
 
 
 def search_articles(text: str):
