@@ -247,6 +247,7 @@ def forget_kept_lists() -> None:
     _reference.clear()
     _front_page.clear()
     _related.clear()
+    _linkable.clear()
     _cards.clear()
 
 
