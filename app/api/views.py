@@ -30,7 +30,7 @@ from app.forms.models import FormSubmission
 from app.forms.registry import FORMS, get_form
 from app.selfservice import queries as articles
 from app.selfservice import services as article_services
-from app.selfservice.search import get_index
+from app.selfservice.search import QUERY_MAX_LENGTH, get_index
 from app.tickets import services as tickets
 from app.tickets.models import Ticket
 from app.tickets.queries import my_cases as cases_of
@@ -117,7 +117,7 @@ def openapi():
 
 @bp.get("/search")
 def search():
-    text = arg("q", default="", max_length=200).strip()
+    text = arg("q", default="", max_length=QUERY_MAX_LENGTH).strip()
     lang, function, limit = arg("lang", choices=LANGS), _function(), _limit()
     ask = arg("ask", max_length=64)
     if not text:

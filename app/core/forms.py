@@ -38,7 +38,7 @@ class KeyedSelect(Select):
     long list that many pages show alike (every article a reply can link: 500 options cost 20 ms one by one). A
     field without a key, or with a value chosen, renders as WTForms renders it."""
 
-    LIMIT = 64  # lists kept; all are dropped when there are more
+    LIMIT = 32  # lists kept; all are dropped when there are more
 
     def __init__(self) -> None:
         super().__init__()
@@ -50,7 +50,11 @@ class KeyedSelect(Select):
             return super().__call__(field, **kwargs)
         options = self._options.get(key)
         if options is None:
-            whole = str(super().__call__(field))  # attribute values are escaped: the first ">" ends the tag
+            chosen, field.data = field.data, None  # kept without any option selected ("" selects the first)
+            try:
+                whole = str(super().__call__(field))  # attribute values are escaped: the first ">" ends the tag
+            finally:
+                field.data = chosen
             options = whole[whole.index(">") + 1: -len("</select>")]
             if len(self._options) >= self.LIMIT:
                 self._options.clear()

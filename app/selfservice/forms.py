@@ -4,8 +4,7 @@ from wtforms import DateField, RadioField, SearchField, SelectChoice, SelectFiel
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.core.forms import Form
-
-QUERY_MAX_LENGTH = 200
+from app.selfservice.search import QUERY_MAX_LENGTH
 
 
 class SearchForm(Form):

@@ -142,10 +142,11 @@ def linkable_articles(limit: int = 500) -> tuple[tuple, list[LinkableArticle]]:
     now = time.monotonic()
     found = _linkable.get(base)
     if found is None or now - found[0] >= LIST_SECONDS:
-        rows = db.session.execute(select(Article.slug, Article.title, Article.function_id)
-                                  .where(Article.status == "published")
-                                  .order_by(Article.view_count.desc(), Article.title).limit(limit))
-        found = (now, (*base, now), [LinkableArticle(*row) for row in rows])
+        rows = [LinkableArticle(*row) for row in db.session.execute(
+            select(Article.slug, Article.title, Article.function_id).where(Article.status == "published")
+            .order_by(Article.view_count.desc(), Article.title).limit(limit))]
+        same = found is not None and found[2] == rows  # read again, unchanged: its renderings still hold
+        found = (now, found[1] if same else (*base, now), rows)
         if len(_linkable) > 16:
             _linkable.clear()
         _linkable[base] = found

@@ -60,6 +60,7 @@ from app.selfservice.semantic import SemanticIndex
 
 log = logging.getLogger(__name__)
 
+QUERY_MAX_LENGTH = 200  # characters of a question: the search box, the API and the case page's suggestions
 FIELD_WEIGHTS = {"title": 3.0, "tags": 2.5, "summary": 1.5, "body": 1.0}
 PART_WEIGHT = 0.35  # a compound's parts count less than the whole word
 FUZZY_WEIGHT = 0.6  # a typo's likely corrections count less than an exact word

@@ -13,10 +13,10 @@ from app.core.permissions import Role
 from app.core.security import CONTENT_SECURITY_POLICY
 from app.selfservice import queries, services
 from app.selfservice.blueprint import bp
-from app.selfservice.forms import QUERY_MAX_LENGTH, FeedbackForm, SearchForm
+from app.selfservice.forms import FeedbackForm, SearchForm
 from app.selfservice.markdown import render_markdown
 from app.selfservice.models import ArticleAttachment
-from app.selfservice.search import get_index, snippet
+from app.selfservice.search import QUERY_MAX_LENGTH, get_index, snippet
 
 RESULTS_PER_PAGE = 10
 

@@ -22,9 +22,8 @@ from app.core.pdf import render_pdf
 from app.core.permissions import Role, role_required
 from app.core.transactions import return_to
 from app.core.uploads import UploadRejected, upload_limits, uploads_from
-from app.selfservice.forms import QUERY_MAX_LENGTH
 from app.selfservice.queries import articles_by_ids, function_choices, linkable_articles
-from app.selfservice.search import get_index
+from app.selfservice.search import QUERY_MAX_LENGTH, get_index
 from app.tickets import queries, routing, services
 from app.tickets.blueprint import bp
 from app.tickets.forms import (
