@@ -23,7 +23,7 @@ from app.core.permissions import Role, role_required
 from app.core.transactions import return_to
 from app.core.uploads import UploadRejected, upload_limits, uploads_from
 from app.selfservice.queries import articles_by_ids, function_choices, linkable_articles
-from app.selfservice.search import QUERY_MAX_LENGTH, get_index
+from app.selfservice.search import as_question, get_index
 from app.tickets import queries, routing, services
 from app.tickets.blueprint import bp
 from app.tickets.forms import (
@@ -202,7 +202,8 @@ def render_work_page(ticket, form: WorkForm | None = None, status: int = 200, co
         sla=sla_state(ticket, office_calendar(), utcnow()),
         canned=[(c, services.fill_placeholders(c.body, ticket)) for c in services.canned_responses(ticket.function)],
         others=services.others_viewing(ticket, current_user), person_names=names,
-        function_names={f.slug: f.name for f in list_functions()}, suggested=search_articles(suggestion_query(ticket)),
+        function_names={f.slug: f.name for f in list_functions()},
+        suggested=search_articles(as_question(f"{ticket.subject} {ticket.description}")),
         other_cases=queries.other_cases_of(ticket, current_user), previews=_text_previews(events),
         article_button=not services.holds_confidential(ticket),
     ), status
@@ -586,7 +587,7 @@ def routing_admin():
     elif request.method == "POST" and test_form.validate_on_submit():
         decision = routing.decide_route(None, test_form.subject.data or "", test_form.body.data or "")
         text = f"{test_form.subject.data} {test_form.body.data}"
-        similar = search_articles(text)
+        similar = search_articles(as_question(text))
         cases = queries.similar_cases(text, decision.stems, current_user, neighbours=decision.neighbours)
     model = routing.current_model()
     by_meaning = routing.uses_meaning(model)
@@ -599,14 +600,6 @@ def routing_admin():
                            words_threshold=routing.direct_threshold(model, by_meaning=False) if by_meaning else None,
                            overridden=current_app.config["LOTSEN_ROUTING_MIN_CONFIDENCE"] is not None,
                            ), 400 if rule_form.errors else 200
-
-
-def suggestion_query(ticket) -> str:
-    """What the case page's first article suggestions search for: the subject and the start of the description,
-    whole words up to the length of any search (the page's script then asks with the subject and the last words
-    written, as long). A whole case as one question cost seconds: every word is one more branch of the query."""
-    text = " ".join(f"{ticket.subject} {ticket.description}".split())
-    return text if len(text) <= QUERY_MAX_LENGTH else text[:QUERY_MAX_LENGTH + 1].rsplit(" ", 1)[0][:QUERY_MAX_LENGTH]
 
 
 def search_articles(text: str):
