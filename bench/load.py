@@ -31,6 +31,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -52,6 +53,8 @@ from psycopg import sql
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench import pages
+
 PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/lotsen_load"
 SCHEMA = "lotsen_load"
@@ -64,6 +67,10 @@ READY_TIMEOUT = 60.0
 DRAIN_TIMEOUT = 90.0
 STOP_TIMEOUT = 25.0
 STEADY_MIN_SECONDS = 5.0  # a shorter window after the last log-in gives no steady figures
+# The issue's goal for the morning, 400 requests/s, was set on a machine where the bare page (below) made about
+# 1,490: the same share of the bare page is the goal on any machine.
+GOAL_RPS, GOAL_BARE_RPS = 400, 1_490
+BARE_SECONDS = 10
 
 # Words people type on an intranet morning, taken from the demo articles (with inflections, compounds, pairs,
 # a few typos and English).
@@ -679,6 +686,42 @@ def steady_lines(results: Results) -> list[tuple[str, str]]:
     return lines
 
 
+def bare_page_rate(run_dir: Path) -> float | None:
+    """Requests/s of the bare Flask page, measured as the issue and ``bench pages`` measure it (gunicorn with
+    ``gunicorn.conf.py`` and 2 processes, ``wrk`` with 16 connections), after the morning on the quiet machine;
+    None without ``wrk``."""
+    if not shutil.which("wrk"):
+        return None
+    folder = run_dir / "bare"
+    folder.mkdir(exist_ok=True)
+    (folder / "bare.py").write_text(pages.BARE, encoding="utf-8")
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LOTSEN_")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(PROJECT / "gunicorn.conf.py"), "-w", "2", "--access-logfile",
+         "/dev/null", "-b", f"127.0.0.1:{port}", "bare:app"], cwd=folder, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        pages.wait_for(f"http://127.0.0.1:{port}/")
+        return pages.wrk(f"http://127.0.0.1:{port}/", BARE_SECONDS)[0]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=STOP_TIMEOUT)
+
+
+def bare_lines(results: Results, bare_rps: float | None) -> list[tuple[str, str]]:
+    """The steady morning as a share of the bare page's requests/s on this machine, and the issue's goal put in
+    the same terms ("none" without a steady window or a measured bare page)."""
+    seconds = steady_window(results)
+    goal = ("load_goal_share_of_bare", f"{GOAL_RPS / GOAL_BARE_RPS:.3f}")
+    if not bare_rps:
+        return [("load_bare_rps", "none"), ("load_steady_share_of_bare", "none"), goal, ("load_goal_rps_here", "none")]
+    share = f"{len(results.steady) / seconds / bare_rps:.3f}" if seconds else "none"
+    return [("load_bare_rps", f"{bare_rps:.0f}"), ("load_steady_share_of_bare", share), goal,
+            ("load_goal_rps_here", f"{bare_rps * GOAL_RPS / GOAL_BARE_RPS:.0f}")]
+
+
 def report(args, results: Results, setup: dict, sink_mails: list[dict], facts: dict, drained: dict,
            tracebacks: list[str], served: dict[str, list[float]], run_dir: Path) -> bool:
     elapsed = max(1e-9, results.finished - results.started)
@@ -713,6 +756,7 @@ def report(args, results: Results, setup: dict, sink_mails: list[dict], facts: d
         lines.append((f"load_all_p{round(share * 100)}_ms", f"{percentile(every, share):.0f}"))
     lines.append(("load_everybody_in_s", f"{everybody_in:.1f}" if everybody_in is not None else "never"))
     lines += steady_lines(results)
+    lines += bare_lines(results, setup["bare_rps"])
     for kind in sorted(results.latencies, key=lambda k: KIND_ORDER.index(k) if k in KIND_ORDER else 99):
         samples = results.latencies[kind]
         lines.append((f"load_{kind}_count", len(samples)))
@@ -756,6 +800,13 @@ def report(args, results: Results, setup: dict, sink_mails: list[dict], facts: d
               f"{steady_seconds:.0f} s after that {len(results.steady) / steady_seconds:.1f} requests/s, p50/p95/p99 "
               f"{percentile(steady, 0.5):.0f}/{percentile(steady, 0.95):.0f}/{percentile(steady, 0.99):.0f} ms."
               + (" That window is short: run longer for steady figures." if steady_seconds < 20 else ""))
+        if setup["bare_rps"]:
+            steady_rps = len(results.steady) / steady_seconds
+            print(f"The bare Flask page on this machine, as the issue measured it (gunicorn 2 processes, wrk): "
+                  f"{setup['bare_rps']:.0f} requests/s; the steady morning made {steady_rps / setup['bare_rps']:.3f} "
+                  f"of it. The goal, {GOAL_RPS} requests/s where the bare page made ~{GOAL_BARE_RPS:,}, is "
+                  f"{GOAL_RPS / GOAL_BARE_RPS:.3f} of it: {setup['bare_rps'] * GOAL_RPS / GOAL_BARE_RPS:.0f} "
+                  f"requests/s here.")
     print(f"{results.questions} questions ({results.double_posts} sent twice) -> {facts['case_rows']} cases, "
           f"{len(load_mails)} mails to the askers with {len(load_ids)} distinct Message-IDs "
           f"({len(sink_mails)} mails in all at the sink, {duplicates} duplicate Message-IDs).")
@@ -899,7 +950,8 @@ def run(args: argparse.Namespace, database: str) -> int:
         processes.stop("gunicorn")
         processes.stop("worker")
         facts = database_facts(url)
-        setup = {"database": database, "workers": workers, "threads": threads,
+        print(f"Measuring the bare Flask page for {BARE_SECONDS} s ...", flush=True)
+        setup = {"database": database, "workers": workers, "threads": threads, "bare_rps": bare_page_rate(run_dir),
                  "ratelimit": "redis" if redis else "memory", "specialists": specialists,
                  "load_before": load_before, "idle": idle}
         passed = report(args, results, setup, sink.snapshot(), facts, drained,
