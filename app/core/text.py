@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import snowballstemmer
 
@@ -107,19 +108,26 @@ class _FoldTable(dict):
 
 
 _FOLD_TABLE = _FoldTable()
+_FOLDED_BY_TABLE_RE = re.compile(r"[^\x00-\x7fåäö]")  # after lower-casing: the letters lower() alone does not fold
 
 
 def fold(text: str) -> str:
     """Lower-case and fold accents, keeping å, ä and ö as the letters of their own they are in Swedish.
 
-    One character in, one character out, so offsets into the folded text are offsets into the original.
+    One character in, one character out, so offsets into the folded text are offsets into the original. Text that
+    lower-cases one character for one into ASCII, å, ä and ö (nearly all Swedish and English) is folded by
+    ``str.lower`` alone, five times as fast as the character table, which any other letter still goes through.
     """
-    return unicodedata.normalize("NFC", text).translate(_FOLD_TABLE)
+    text = unicodedata.normalize("NFC", text)
+    lowered = text.lower()
+    if len(lowered) == len(text) and not _FOLDED_BY_TABLE_RE.search(lowered):
+        return lowered
+    return text.translate(_FOLD_TABLE)
 
 
-@dataclass(frozen=True)
-class Word:
-    """One word of a text: its folded surface form and where it stands in the original."""
+class Word(NamedTuple):
+    """One word of a text: its folded surface form and where it stands in the original (a named tuple: a snippet
+    reads every word of ten articles, and a tuple is made in half the time of a frozen dataclass)."""
 
     text: str
     start: int

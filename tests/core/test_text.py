@@ -1,3 +1,5 @@
+import unicodedata
+
 import pytest
 
 from app.core.text import TextAnalyzer, fold, get_analyzer, join_prefixes, words
@@ -6,6 +8,32 @@ from app.core.text import TextAnalyzer, fold, get_analyzer, join_prefixes, words
 def test_fold_keeps_swedish_letters_and_folds_other_accents():
     assert fold("Åsa Öberg ÄR Café Müller Ærø") == "åsa öberg är cafe muller ärö"
     assert len(fold("Crème brûlée")) == len("Crème brûlée")
+
+
+def test_swedish_and_english_text_is_folded_without_the_character_table(monkeypatch):
+    """Folding reads every word of every search result and indexed article: text that lower-casing alone folds
+    (ASCII, å, ä, ö) does not go character by character through the table."""
+    from app.core import text
+
+    class Refusing(dict):
+        def __missing__(self, codepoint):
+            raise AssertionError(f"the table was asked for {chr(codepoint)!r}")
+
+    monkeypatch.setattr(text, "_FOLD_TABLE", Refusing())
+    written = "Semesterväxling ÅÄÖ: 25 dagar, IT-stöd och e-post."
+    assert fold(written) == "semesterväxling åäö: 25 dagar, it-stöd och e-post."
+
+
+@pytest.mark.parametrize("original", ["Café Müller", "Ærø", "ΟΔΟΣ", "İstanbul", "Straße", "ﬁl", "K", "é"])
+def test_fold_is_one_character_for_one_whatever_the_letters(original):
+    """Letters that lower-casing would not fold, or would turn into two characters (İ) or by their place (a
+    final Σ), go through the table one by one, as every letter did before."""
+    from app.core.text import _fold_char
+
+    folded = fold(original)
+    normalized = unicodedata.normalize("NFC", original)
+    assert folded == "".join(_fold_char(c) for c in normalized)
+    assert len(folded) == len(normalized)
 
 
 def test_words_have_offsets_in_the_original_text():
