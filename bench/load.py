@@ -689,7 +689,7 @@ def steady_lines(results: Results) -> list[tuple[str, str]]:
 def bare_page_rate(run_dir: Path) -> float | None:
     """Requests/s of the bare Flask page, measured as the issue and ``bench pages`` measure it (gunicorn with
     ``gunicorn.conf.py`` and 2 processes, ``wrk`` with 16 connections), after the morning on the quiet machine;
-    None without ``wrk``."""
+    None without ``wrk`` or when it cannot be measured (the morning's own figures are printed all the same)."""
     if not shutil.which("wrk"):
         return None
     folder = run_dir / "bare"
@@ -702,8 +702,16 @@ def bare_page_rate(run_dir: Path) -> float | None:
          "/dev/null", "-b", f"127.0.0.1:{port}", "bare:app"], cwd=folder, env=env, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        pages.wait_for(f"http://127.0.0.1:{port}/")
-        return pages.wrk(f"http://127.0.0.1:{port}/", BARE_SECONDS)[0]
+        url, deadline = f"http://127.0.0.1:{port}/", time.monotonic() + READY_TIMEOUT
+        while _status_of(url) != 200:
+            if time.monotonic() > deadline or server.poll() is not None:
+                print("The bare page did not start: no share of it", file=sys.stderr)
+                return None
+            time.sleep(0.5)
+        return pages.wrk(url, BARE_SECONDS)[0]
+    except (subprocess.SubprocessError, OSError) as exc:  # the morning's own figures are printed all the same
+        print(f"The bare page could not be measured ({exc}): no share of it", file=sys.stderr)
+        return None
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGTERM)

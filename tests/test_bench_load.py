@@ -3,6 +3,7 @@ person's log-in was answered, however long the log-ins took."""
 
 from __future__ import annotations
 
+from bench import load
 from bench.load import Results, bare_lines, steady_lines
 
 
@@ -91,3 +92,8 @@ def test_without_a_bare_page_or_a_steady_window_the_shares_are_none():
     results.finished = 60.0
     assert dict(bare_lines(results, None))["load_steady_share_of_bare"] == "none"
     assert dict(bare_lines(results, 50.0))["load_steady_share_of_bare"] == "none"
+
+
+def test_without_wrk_the_bare_page_is_not_measured_and_the_morning_still_reports(monkeypatch, tmp_path):
+    monkeypatch.setattr(load.shutil, "which", lambda name: None)
+    assert load.bare_page_rate(tmp_path) is None
